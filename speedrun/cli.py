@@ -112,7 +112,8 @@ def cmd_train(args):
                             monitor=not args.no_monitor,
                             on_chunk=_tracker(state, advance, out))
     except (Diverged, KeyboardInterrupt) as exc:
-        _save_partial(args, dataset, state.get("run"), exc)
+        _save_partial(args, dataset, getattr(exc, "run", state.get("run")),
+                      exc)
         raise
     out.result(run, dataset, args.showcase)
     if args.json:
@@ -165,7 +166,7 @@ def _save_partial(args, dataset, run, exc):
     payload = _payload(run, dataset, status)
     payload["error"] = str(exc) or status
     files.write_json(args.json, payload)
-    print(f"partial run ({status}) written to {args.json}", file=sys.stderr)
+    print(f"partial run ({status}) written to {args.json}")
 
 
 def _write_plots(run, dataset, folder, out):

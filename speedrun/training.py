@@ -173,7 +173,30 @@ def train_run(engine, dataset, seed=0, epochs=EPOCHS, lr=LEARNING_RATE,
     monitor_rng = random.Random(f"monitor-{seed}")
     weights = engine.make_weights(
         initial_weights(rng, CLASSES * data.size))
-    for epoch in range(1, epochs + 1):
+    try:
+        _epochs(run, engine, weights, data, rng, monitor_rng, monitor,
+                on_chunk)
+    except Diverged as exc:
+        exc.run = run  # what was computed before, for the caller to keep
+        raise
+
+    start = time.perf_counter()
+    score, predictions = accuracy(engine, weights, data,
+                                  data.validation_indices())
+    run.stage_seconds["infer"] = time.perf_counter() - start
+    run.validation_accuracy = score
+    run.validation_predictions = predictions
+    run.validation_labels = [data.test_labels[i]
+                             for i in data.validation_indices()]
+    run.weights = engine.weight_values(weights)
+    _check_finite(run.weights, epochs, steps, steps, lr)
+    return run
+
+
+def _epochs(run, engine, weights, data, rng, monitor_rng, monitor,
+            on_chunk):
+    steps, lr = run.steps, run.lr
+    for epoch in range(1, run.epochs + 1):
         draws = draw_indices(rng, data.train_count, steps)
         seconds = 0.0
         for first in range(0, steps, CHUNK):
@@ -187,18 +210,6 @@ def train_run(engine, dataset, seed=0, epochs=EPOCHS, lr=LEARNING_RATE,
             if on_chunk is not None:
                 on_chunk(run, epoch, first + len(chunk))
         run.stage_seconds["epochs"].append(seconds)
-
-    start = time.perf_counter()
-    score, predictions = accuracy(engine, weights, data,
-                                  data.validation_indices())
-    run.stage_seconds["infer"] = time.perf_counter() - start
-    run.validation_accuracy = score
-    run.validation_predictions = predictions
-    run.validation_labels = [data.test_labels[i]
-                             for i in data.validation_indices()]
-    run.weights = engine.weight_values(weights)
-    _check_finite(run.weights, epoch, steps, steps, lr)
-    return run
 
 
 def _train_chunk(engine, weights, data, chunk, lr, epoch, first):
