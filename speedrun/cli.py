@@ -332,3 +332,9 @@ class _RichProgress:
         done = (epoch - 1) * self.steps + step
         self.bar.update(self.task, completed=done,
                         description=f"epoch {epoch}/{self.epochs}")
+
+
+# The compare tool registers here, after EXTRA_COMMANDS exists.
+from speedrun import compare as _compare  # noqa: E402
+
+EXTRA_COMMANDS["compare"] = _compare.COMMAND
