@@ -32,6 +32,10 @@ from speedrun.engines import ENGINES, EngineUnavailable, get_engine
 from speedrun.idx import MAGIC_IMAGES, MAGIC_LABELS, read_idx
 from speedrun.training import LEARNING_RATE, initial_weights
 
+pytest.importorskip("pytest_benchmark",
+                    reason="pytest-benchmark is not installed: "
+                           "python -m pip install -r requirements/tests.txt")
+
 PIXELS = 784  # 28 × 28 bytes per image
 CLASSES = 10
 LOAD_COUNT = 1000  # images parsed by one load-1000 call
