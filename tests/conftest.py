@@ -243,5 +243,9 @@ def pytest_report_header(config):
                  f"{'.'.join(map(str, info['version']))} "
                  f"({info['executable']}): talk weights expected "
                  f"{'bit-identical' if exact else 'within tolerance only'}")
-    return [f"speedrun: this interpreter {ours[0]} "
+    import speedrun
+
+    where = os.path.dirname(os.path.abspath(speedrun.__file__))
+    return [f"speedrun: from {where}",
+            f"speedrun: this interpreter {ours[0]} "
             f"{'.'.join(map(str, ours[1]))}; other interpreter {other}"]
