@@ -13,6 +13,12 @@ where they live or what their checksums are (see ``speedrun.dataset``).
 Whether a file is gzip-compressed is decided by its first bytes, never by
 its name. The payload is returned as ``bytes``; turning it into pixels is
 the engines' work, because that is what the load benchmark times.
+
+Every way a file can fail to be IDX data ends in ``IdxError``, whose
+message names the file, the byte offset and what was expected against
+what was found; files that are something else altogether (a web page
+saved by a failed download, a ZIP archive) are named as such. Offsets in
+a gzip-compressed file count bytes of its decompressed content.
 """
 
 import gzip
@@ -39,6 +45,21 @@ MAGIC_NAMES = {MAGIC_LABELS: "labels", MAGIC_IMAGES: "images"}
 
 # An IDX file with d dimensions has 4 + 4·d header bytes; images need 16.
 _MAX_DIMS = 8
+# gzip inside gzip is read (with a warning) this many layers deep at most.
+_MAX_GZIP_LAYERS = 3
+
+# What a download gone wrong usually leaves instead of the data.
+_ARCHIVES = (
+    (b"PK\x03\x04", "a ZIP archive", "extract it first"),
+    (b"BZh", "bzip2-compressed data", "decompress it with bunzip2 first"),
+    (b"\xfd7zXZ\x00", "xz-compressed data", "decompress it with unxz first"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract it first"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data", "decompress it first"),
+)
+_MARKUP = (b"<!doctype", b"<html", b"<head", b"<body", b"<title", b"<!--",
+           b"<script", b"<?xml")
+_TEXT_BYTES = frozenset(b"\t\n\r") | frozenset(range(0x20, 0x7F))
+_SNIFF = 512  # bytes looked at to recognise a web page or a text file
 
 
 class IdxError(ValueError):
@@ -77,36 +98,46 @@ class IdxArray:
     @property
     def item_size(self):
         """Values per record: 784 for 28 × 28 images, 1 for labels."""
-        size = 1
-        for dim in self.dims[1:]:
-            size *= dim
-        return size
+        return _product(self.dims[1:])
 
 
 def read_idx(path, expect_magic=None):
     """Read the IDX file at *path*, raw or gzip-compressed.
 
     *expect_magic*, when given, is the magic number the caller needs
-    (``MAGIC_IMAGES`` or ``MAGIC_LABELS``); any other raises ``IdxError``.
+    (``MAGIC_IMAGES`` or ``MAGIC_LABELS``); any other raises ``IdxError``,
+    as does a file that cannot be read at all.
     """
-    with open(path, "rb") as stream:
-        blob = stream.read()
+    try:
+        with open(path, "rb") as stream:
+            blob = stream.read()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise IdxError(path, f"cannot read the file ({reason})") from None
     return parse_idx(blob, path, expect_magic)
 
 
 def parse_idx(blob, path="<bytes>", expect_magic=None):
     """Parse the bytes of an IDX file; *path* is only used in messages."""
     warnings = []
-    if blob[:2] == GZIP_MAGIC:
+    layers = 0
+    while blob[:2] == GZIP_MAGIC:
+        if layers == _MAX_GZIP_LAYERS:
+            raise IdxError(path, f"gzip-compressed more than {layers} "
+                                 f"times over; this is not an IDX file")
         blob = _gunzip(blob, path)
-    elif str(path).endswith(".gz") and blob[:2] == b"\x00\x00":
+        layers += 1
+    if layers > 1:
+        warnings.append(f"{path}: gzip-compressed {layers} times over; "
+                        f"read anyway")
+    elif not layers and str(path).endswith(".gz") and blob[:2] == b"\0\0":
         warnings.append(
             f"{path}: named .gz but holds uncompressed IDX data; read as is"
         )
-    type_code, dims, offset = _parse_header(blob, path)
-    if expect_magic is not None:
-        _check_magic(path, (type_code << 8) | len(dims), expect_magic)
-    _check_length(blob, path, type_code, dims, offset)
+
+    what = "decompressed data" if layers else "file"
+    type_code, dims, offset = _parse_header(blob, path, expect_magic, what)
+    _check_length(blob, path, type_code, dims, offset, what)
     digest = hashlib.sha256(blob).hexdigest()
     return IdxArray(path, type_code, dims, blob[offset:], digest, warnings)
 
@@ -121,22 +152,49 @@ def _gunzip(blob, path):
             "the download was probably cut short: fetch the file again",
         ) from None
     except (OSError, zlib.error) as exc:
-        raise IdxError(path, f"gzip data is corrupt ({exc})") from None
+        raise IdxError(
+            path, f"gzip data is corrupt ({exc}); fetch the file again"
+        ) from None
 
 
-def _parse_header(blob, path):
-    if not blob:
-        raise IdxError(path, "file is empty; an IDX file needs a header")
-    if _looks_like_html(blob):
+def _parse_header(blob, path, expect_magic, what):
+    _check_start(blob, path, expect_magic, what)
+    type_code, ndims = blob[2], blob[3]
+    if type_code not in TYPES:
+        known = ", ".join(f"0x{code:02X}" for code in TYPES)
+        raise IdxError(path, f"unknown IDX type byte 0x{type_code:02X} at "
+                             f"offset 2 (known types: {known})")
+    if not 1 <= ndims <= _MAX_DIMS:
+        raise IdxError(path, f"expected 1 to {_MAX_DIMS} dimensions at "
+                             f"offset 3, found {ndims}")
+    offset = 4 + 4 * ndims
+    if len(blob) < offset:
         raise IdxError(
             path,
-            "this is an HTML page, not IDX data (a failed download?); "
-            "fetch the file again",
+            f"needs {_sized(offset)} header for {ndims} "
+            f"dimension{'s' if ndims > 1 else ''}, has {len(blob)} bytes",
         )
-    if len(blob) < 4:
-        raise IdxError(
-            path, f"needs at least a 4-byte IDX header, has {len(blob)} bytes"
-        )
+    dims = struct.unpack(f">{ndims}I", blob[4:offset])
+    return type_code, dims, offset
+
+
+def _check_start(blob, path, expect_magic, what):
+    """Refuse what is not IDX data, or not the IDX data expected, from
+    its first bytes: empty, another format, another magic, too short."""
+    need = 4 if expect_magic is None else 4 + 4 * (expect_magic & 0xFF)
+    role = f" ({MAGIC_NAMES[expect_magic]})" if expect_magic in MAGIC_NAMES \
+        else ""
+    if not blob:
+        raise IdxError(path, f"the {what} is empty; it needs "
+                             f"{_sized(need)} IDX header{role}")
+    foreign = _describe_foreign(blob)
+    if foreign:
+        raise IdxError(path, foreign)
+    if expect_magic is not None and _valid_start(blob):
+        _check_magic(path, blob, expect_magic)
+    if len(blob) < need:
+        raise IdxError(path, f"needs {_sized(need)} IDX header{role}, "
+                             f"has {len(blob)} bytes")
     if blob[0] != 0 or blob[1] != 0:
         found = struct.unpack(">I", blob[:4])[0]
         raise IdxError(
@@ -144,61 +202,113 @@ def _parse_header(blob, path):
             f"not IDX data: expected two zero bytes at offset 0, found "
             f"magic 0x{found:08X}",
         )
+
+
+def _valid_start(blob):
+    """Whether the first 4 bytes are a well-formed IDX magic number."""
+    return (len(blob) >= 4 and blob[0] == 0 and blob[1] == 0
+            and blob[2] in TYPES and 1 <= blob[3] <= _MAX_DIMS)
+
+
+def _describe_foreign(blob):
+    """What *blob* is when it is plainly not IDX data, else ``None``."""
+    head = blob[:_SNIFF]
+    for magic, name, advice in _ARCHIVES:
+        if head.startswith(magic):
+            return f"this is {name}, not IDX data; {advice}"
+    markup = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if markup.startswith(_MARKUP):
+        page = "an HTML page" if b"<html" in markup else "an XML document"
+        return (f"this is {page}, not IDX data (a failed download?); "
+                f"fetch the file again")
+    if all(byte in _TEXT_BYTES for byte in head[:64]):
+        first = head.splitlines()[0][:40].decode("ascii") if head.strip() \
+            else ""
+        return (f"this is a text file, not IDX data (it starts with "
+                f"{first!r}); fetch the file again")
+    return None
+
+
+def _check_magic(path, blob, expected):
     type_code, ndims = blob[2], blob[3]
-    if type_code not in TYPES:
-        raise IdxError(
-            path, f"unknown IDX type byte 0x{type_code:02X} at offset 2"
-        )
-    if not 1 <= ndims <= _MAX_DIMS:
-        raise IdxError(
-            path, f"expected 1 to {_MAX_DIMS} dimensions at offset 3, "
-            f"found {ndims}"
-        )
-    offset = 4 + 4 * ndims
-    if len(blob) < offset:
-        raise IdxError(
-            path,
-            f"needs a {offset}-byte header for {ndims} dimensions, "
-            f"has {len(blob)} bytes",
-        )
-    dims = struct.unpack(f">{ndims}I", blob[4:offset])
-    return type_code, dims, offset
-
-
-def _looks_like_html(blob):
-    head = blob[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
-
-
-def _check_magic(path, magic, expected):
+    magic = (type_code << 8) | ndims
     if magic == expected:
         return
-    want = MAGIC_NAMES.get(expected, "?")
-    found = MAGIC_NAMES.get(magic)
-    found_text = f" ({found})" if found else ""
+    want_type, want_dims = expected >> 8, expected & 0xFF
+    role = MAGIC_NAMES.get(expected, "data")
+    if magic in MAGIC_NAMES:
+        other = MAGIC_NAMES[magic]
+        raise IdxError(
+            path,
+            f"expected magic 0x{expected:08X} ({role}), found "
+            f"0x{magic:08X} ({other}); is this the {other} file?",
+        )
+    if ndims == want_dims:
+        raise IdxError(
+            path,
+            f"unsupported IDX type 0x{type_code:02X} "
+            f"({TYPES[type_code][0]}) at offset 2; {role} must be of type "
+            f"0x{want_type:02X} ({TYPES[want_type][0]})",
+        )
+    shape, end = "", 4 + 4 * ndims
+    if len(blob) >= end:
+        shape = ": " + _shape(struct.unpack(f">{ndims}I", blob[4:end]))
     raise IdxError(
         path,
-        f"expected magic 0x{expected:08X} ({want}), "
-        f"found 0x{magic:08X}{found_text}",
+        f"expected magic 0x{expected:08X} ({role}, {want_dims} "
+        f"dimension{'s' if want_dims > 1 else ''}), found 0x{magic:08X} "
+        f"({ndims} dimensions at offset 3{shape})",
     )
 
 
-def _check_length(blob, path, type_code, dims, offset):
-    width = TYPES[type_code][1]
-    values = 1
-    for dim in dims:
-        values *= dim
-    expected = values * width
+def _check_length(blob, path, type_code, dims, offset, what):
+    name, width, _ = TYPES[type_code]
+    expected = _product(dims) * width
     found = len(blob) - offset
     if found == expected:
         return
-    shape = " × ".join(str(dim) for dim in dims)
-    what = "is truncated" if found < expected else "has extra bytes"
+    promise = (f"header promises {_shape(dims)} values of {width} byte(s) "
+               f"= {expected} bytes after the {offset}-byte header")
+    if found < expected:
+        record = _product(dims[1:]) * width
+        whole = found // record if record else 0
+        raise IdxError(
+            path,
+            f"payload is truncated: {promise}, found {found} (the {what} "
+            f"ends at offset {len(blob)}; {whole} of {dims[0]} records are "
+            f"whole); the file was cut short: fetch or convert it again",
+        )
+    hint = ""
+    if expected and found % expected == 0:
+        times = found // expected
+        hint = (f"; that is {times}× the promised size: were the values "
+                f"written {times * width} bytes wide while the type byte at "
+                f"offset 2 says {name}?")
     raise IdxError(
         path,
-        f"payload {what}: header promises {shape} values of {width} byte(s) "
-        f"= {expected} bytes after the {offset}-byte header, found {found}",
+        f"payload has {found - expected} extra byte"
+        f"{'s' if found - expected > 1 else ''}: {promise}, found "
+        f"{found} (the values should end at offset {offset + expected})"
+        f"{hint}",
     )
+
+
+def _sized(count):
+    """``"a 16-byte"``, ``"an 8-byte"``: the article that reads right."""
+    article = "an" if str(count).startswith("8") or count in (11, 18) \
+        else "a"
+    return f"{article} {count}-byte"
+
+
+def _product(sizes):
+    total = 1
+    for size in sizes:
+        total *= size
+    return total
+
+
+def _shape(dims):
+    return " × ".join(str(dim) for dim in dims)
 
 
 def decode_values(array):
