@@ -143,6 +143,9 @@ def parse_idx(blob, path="<bytes>", expect_magic=None):
 
 
 def _gunzip(blob, path):
+    # TODO: no cap on the decompressed size; a crafted gzip bomb would
+    # exhaust memory (MemoryError, not IdxError). Real IDX files are at
+    # most ~50 MB, so a streaming read with a cap would fix it.
     try:
         return gzip.decompress(blob)
     except EOFError:
