@@ -229,7 +229,7 @@ def _train_chunk(engine, weights, data, chunk, lr, epoch, first):
 
 def _monitor(run, engine, weights, data, rng, epoch, step, cost):
     sample = rng.sample(range(data.test_count),
-                        data.test_count // MONITOR_FRACTION)
+                        max(1, data.test_count // MONITOR_FRACTION))
     start = time.perf_counter()
     score, _ = accuracy(engine, weights, data, sample)
     run.stage_seconds["monitor"] += time.perf_counter() - start

@@ -117,11 +117,6 @@ def test_cli_raw_content_named_gz_warns_and_trains(tmp_path):
                for line in lines)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs a fix in speedrun/training.py: _monitor samples "
-    "test_count // 20 images, none when the test part has fewer than 20, "
-    "and accuracy() then divides by zero (ZeroDivisionError traceback); "
-    "sample max(1, ...) images instead"))
 def test_cli_five_test_images_train_without_traceback(tmp_path):
     folder = write_folder(tmp_path, test_images=idxfiles.images(5),
                           test_labels=idxfiles.labels([1, 2, 3, 4, 5]))
