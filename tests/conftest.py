@@ -17,11 +17,11 @@ failure.
 import json
 import os
 import random
-import struct
 import subprocess
 import sys
 
 import pytest
+from idxfiles import NAMES, idx_bytes, write
 
 from speedrun.dataset import Dataset, load_dataset
 from speedrun.engines import EngineUnavailable, get_engine
@@ -74,16 +74,10 @@ def slice_dataset(dataset, train, test):
 
 def write_idx_folder(dataset, folder):
     """Write *dataset*'s four arrays as raw IDX files into *folder*."""
-    names = {"train_images": "train-images-idx3-ubyte",
-             "train_labels": "train-labels-idx1-ubyte",
-             "test_images": "t10k-images-idx3-ubyte",
-             "test_labels": "t10k-labels-idx1-ubyte"}
-    for role, name in names.items():
+    for role, name in NAMES.items():
         array = getattr(dataset, role)
-        header = struct.pack(f">HBB{len(array.dims)}I", 0, array.type_code,
-                             len(array.dims), *array.dims)
-        with open(os.path.join(folder, name), "wb") as stream:
-            stream.write(header + array.data)
+        write(os.path.join(folder, name),
+              idx_bytes(array.type_code, array.dims, array.data))
     return folder
 
 

@@ -10,11 +10,11 @@ that the reader kept every byte.
 import ast
 import hashlib
 import os
-import struct
 import subprocess
 import sys
 
 import pytest
+from idxfiles import idx_bytes
 
 import speedrun
 from speedrun.dataset import PACKAGED_DIR, read_checksums
@@ -76,9 +76,8 @@ def test_mnist_checksums_verified(mnist):
 @pytest.mark.parametrize("role", sorted(PUBLISHED_MD5))
 def test_mnist_rebuilt_file_matches_published_md5(mnist, role):
     array = getattr(mnist, role)
-    header = struct.pack(f">HBB{len(array.dims)}I", 0, array.type_code,
-                         len(array.dims), *array.dims)
-    digest = hashlib.md5(header + array.data).hexdigest()
+    blob = idx_bytes(array.type_code, array.dims, array.data)
+    digest = hashlib.md5(blob).hexdigest()
     assert digest == PUBLISHED_MD5[role]
 
 
