@@ -2,70 +2,71 @@
 
 BASE and NEW are each a results folder written by ``nox -s bench``
 (``summary.json`` beside one pyperf JSON file per interpreter) or a
-single pyperf JSON file (``.json`` or ``.json.gz``, format version 1.0).
-Benchmarks are matched by interpreter and name (``epoch/talk`` under
-``pypy``); two single files are matched by name alone.
+single pyperf JSON file (format version 1.0). Benchmarks are matched by
+interpreter and name (``epoch/talk`` under ``pypy``); two single files
+are matched by name alone. The figures are pyperf's values after the
+warmups (the warm, steady-state figures), seconds per item.
 
 For each figure the table shows both means, the change in % and a 95 %
 confidence interval of the ratio NEW / BASE, from a bootstrap over the
-per-process means (each pyperf worker process is one independent
-sample). The bootstrap needs no equal sample counts and no normality;
-its generator is seeded, so the same files always give the same table.
-A side with fewer than ``MIN_PROCESSES`` processes is resampled over its
-single values instead, which understates the noise between processes:
-the ``n`` column says which was used.
+per-process means (``speedrun.claims``: each pyperf worker process is
+one independent sample). The bootstrap needs neither equal sample
+counts nor normality, and it is seeded, so the same files always give
+the same table. A side with fewer than ``MIN_PROCESSES`` processes is
+resampled over its single values instead, which understates the noise
+between processes: the ``n`` column says which was used.
 
 Results from different machines (hostname, CPU model or CPU count
 differ) are not compared by absolute times, which mostly measure the
 machines, but by ratios measured inside each run: each interpreter
-against CPython and each engine against the talk's code, stage by stage.
+against the reference CPython and each engine against the talk's code,
+stage by stage.
 
 Exit status (``EXIT_*`` below): 0 when nothing is wrong, 1 for an error
 (a missing, corrupt or unknown-version file; one ``ERROR:`` line names
 it), 2 for a command-line mistake (argparse). With ``--fail-on PCT``
 the gate adds, the first that applies winning:
 
-    4  a claim that held in BASE no longer holds in NEW, or a claim row
-       of NEW is invalid (its engine's result did not match)
+    6  a row or a claim of NEW is invalid: an engine's result did not
+       match the reference, so its speed means nothing
+    4  a claim that held in BASE no longer holds in NEW
     3  a figure got slower by more than PCT and the change is
        significant (its 95 % interval lies wholly above 1)
     5  inconclusive: a figure got slower by more than PCT but the
        change is not significant, a figure or claim of BASE is missing
        from NEW, or a claim that held is now inconclusive
 
-A claim outranks a regression so that a caller who tolerates exit 3 on
-a noisy machine still hears about a claim that flipped.
+Wrong results outrank claims, and a claim outranks a regression, so a
+caller who tolerates exit 3 (and 4) on a noisy machine still hears about
+what it does not tolerate.
 
 This module reads result files only: it runs no engine and no
 benchmark, and it needs neither pyperf nor NumPy (rich is optional).
+The cold figures (first call of each fresh process) are not compared.
 """
 
 import argparse
-import gzip
-import json
 import math
 import os
 import random
 import sys
+
+from speedrun import claims, results
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REGRESSED = 3
 EXIT_CLAIM = 4
 EXIT_INCONCLUSIVE = 5
+EXIT_INVALID = 6
 
-PYPERF_VERSION = "1.0"  # the only pyperf JSON format version read here
-SUMMARY = "summary.json"
-CONFIDENCE = 0.95
-RESAMPLES = 2000
-SEED = 20240406  # fixed: the same files always give the same intervals
+RESAMPLES = 2000  # per table row; the claims themselves use more
 MIN_PROCESSES = 3  # fewer process means than this: resample the values
 UNSTABLE = 0.10  # std dev at or above 10 % of the mean (pyperf's limit)
 MACHINE_KEYS = ("hostname", "cpu_model_name", "cpu_count")
-REFERENCE_INTERPRETER = "cpython"
+REFERENCE_INTERPRETER = "cpython"  # for folders: the run's own reference
 REFERENCE_ENGINE = "talk"
-HELD = "reproduced"  # the claim verdict that means "the claim holds"
-INVALID = "invalid"
+USABLE_ROWS = ("ok", "incomplete")  # rows of summary.json with figures
 
 
 class CompareError(Exception):
@@ -76,7 +77,7 @@ class CompareError(Exception):
 
 
 class Figure:
-    """One benchmark's timings under one interpreter.
+    """One benchmark's warm timings under one interpreter.
 
     *runs* holds the values of each worker process (seconds per item for
     pyperf's ``second`` unit); calibration runs without values are left
@@ -88,12 +89,12 @@ class Figure:
         self.values = [v for run in runs for v in run]
         self.processes = len(runs)
         if self.processes >= MIN_PROCESSES:
-            self.samples = [sum(run) / len(run) for run in runs]
+            self.samples = [claims.mean(run) for run in runs]
             self.basis = "p"
         else:
             self.samples = list(self.values)
             self.basis = "v"
-        self.mean = sum(self.samples) / len(self.samples)
+        self.mean = claims.mean(self.samples)
         self.stdev = _stdev(self.values)
 
     @property
@@ -106,12 +107,21 @@ class Figure:
 
 
 class ResultSet:
-    """Figures keyed by ``(interpreter, name)``, machine facts, claims."""
+    """Figures keyed by ``(interpreter, name)``, machine facts, claims.
 
-    def __init__(self, path, kind, figures, machine, claims=()):
+    ``states`` holds the rows of a results folder that have no figures,
+    by label: ``(status, reason)``, e.g. ``("invalid", "result differs
+    from the reference ...")``.
+    """
+
+    def __init__(self, path, kind, figures, machine, claims=(),
+                 states=None, reference=REFERENCE_INTERPRETER, run=None):
         self.path, self.kind = path, kind
         self.figures, self.machine = figures, machine
         self.claims = list(claims)
+        self.states = states or {}
+        self.reference = reference
+        self.run = run or {}  # profile and status of a bench run
 
     def describe_machine(self):
         """``host, CPU model, N CPUs`` from the metadata, as known."""
@@ -124,103 +134,73 @@ class ResultSet:
 
 def load(path):
     """A results folder or a pyperf JSON file, as a ``ResultSet``."""
-    if os.path.isdir(path):
-        return load_folder(path)
-    if not os.path.exists(path):
-        raise CompareError(f"{path}: no such file or folder")
-    figures, machine, interpreter = read_pyperf(path)
-    keyed = {(None, name): fig for name, fig in figures.items()}
-    return ResultSet(path, "pyperf", keyed, machine)
+    try:
+        if os.path.isdir(path):
+            return load_folder(path)
+        if not os.path.exists(path):
+            raise CompareError(f"{path}: no such file or folder")
+        return load_pyperf(path)
+    except results.ResultError as exc:
+        raise CompareError(str(exc)) from None
+
+
+def load_pyperf(path):
+    """One pyperf JSON file; its benchmarks keyed by name alone."""
+    benchmarks = results.read_pyperf(path)
+    figures, machine = {}, {}
+    for name, runs in benchmarks.items():
+        if not runs:
+            raise CompareError(f"{path}: benchmark {name!r} has no values "
+                               f"(only calibration or warmup runs)")
+        metadata = runs[0].metadata
+        figures[(None, name)] = Figure(name, metadata.get("unit", "second"),
+                                       [run.values for run in runs])
+        for key in MACHINE_KEYS:
+            machine.setdefault(key, metadata.get(key))
+    if not figures:
+        raise CompareError(f"{path}: the file holds no benchmark")
+    return ResultSet(path, "pyperf", figures, machine)
 
 
 def load_folder(path):
     """``summary.json`` and the pyperf files of a ``nox -s bench`` run."""
-    # TODO: results folders are read once the results format of
-    # ``nox -s bench`` is settled; until then only pyperf files compare.
-    raise CompareError(f"{path}: results folders are not supported yet")
-
-
-def read_pyperf(path):
-    """Figures by name, machine metadata and interpreter of one file."""
-    data = read_json(path)
-    if not isinstance(data, dict) or not isinstance(
-            data.get("benchmarks"), list):
-        raise CompareError(f"{path}: not a pyperf JSON file "
-                           f"(no 'benchmarks' list at the top)")
-    version = data.get("version")
-    if version != PYPERF_VERSION:
-        raise CompareError(
-            f"{path}: pyperf JSON format version {version!r}, expected "
-            f"{PYPERF_VERSION!r}; rewrite it with a recent pyperf: "
-            f"python -m pyperf convert --stdout {path}")
-    suite = _metadata(path, data, "the file")
-    figures, machine = {}, dict(suite)
-    for index, bench in enumerate(data["benchmarks"]):
-        figure, metadata = _read_benchmark(path, index, bench, suite)
-        if figure.name in figures:
-            raise CompareError(f"{path}: benchmark {figure.name!r} "
-                               f"appears twice")
-        figures[figure.name] = figure
-        for key, value in metadata.items():
-            machine.setdefault(key, value)
-    if not figures:
-        raise CompareError(f"{path}: the file holds no benchmark")
-    return figures, machine, machine.get("python_implementation")
-
-
-def _read_benchmark(path, index, bench, suite):
-    where = f"benchmark #{index}"
-    if not isinstance(bench, dict) or not isinstance(bench.get("runs"),
-                                                     list):
-        raise CompareError(f"{path}: {where} has no 'runs' list")
-    metadata = dict(suite, **_metadata(path, bench, where))
-    name = metadata.get("name")
-    if not isinstance(name, str) or not name:
-        raise CompareError(f"{path}: {where} has no name in its metadata")
-    runs = []
-    for number, run in enumerate(bench["runs"]):
-        values = run.get("values", []) if isinstance(run, dict) else None
-        if not isinstance(values, list) or not all(
-                _is_time(v) for v in values):
-            raise CompareError(
-                f"{path}: benchmark {name!r} run #{number}: 'values' "
-                f"must be a list of positive numbers")
-        if values:
-            runs.append(values)
-    if not runs:
-        raise CompareError(f"{path}: benchmark {name!r} has no values "
-                           f"(only calibration or warmup runs)")
-    return Figure(name, metadata.get("unit", "second"), runs), metadata
-
-
-def _metadata(path, holder, where):
-    metadata = holder.get("metadata", {})
-    if not isinstance(metadata, dict):
-        raise CompareError(f"{path}: metadata of {where} is not an object")
-    return metadata
-
-
-def _is_time(value):
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value) and value > 0)
-
-
-def read_json(path):
-    """The parsed JSON of *path* (gzip-compressed when it ends in .gz)."""
+    summary_path = os.path.join(path, results.SUMMARY)
+    if not os.path.exists(summary_path):
+        raise CompareError(f"{path}: no {results.SUMMARY} in this folder; "
+                           f"gather the run first: nox -s report -- {path}")
+    summary = results.read(summary_path, "summary")
     try:
-        if path.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as stream:
-                return json.load(stream)
-        with open(path, encoding="utf-8") as stream:
-            return json.load(stream)
-    except json.JSONDecodeError as exc:
-        raise CompareError(f"{path}: not valid JSON (line {exc.lineno}, "
-                           f"column {exc.colno}: {exc.msg})") from None
-    except (UnicodeDecodeError, EOFError) as exc:
-        raise CompareError(f"{path}: not a text JSON file ({exc})") from None
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise CompareError(f"{path}: cannot read ({reason})") from None
+        return _folder_results(path, summary)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CompareError(f"{summary_path}: malformed summary (missing or "
+                           f"odd field {exc})") from None
+
+
+def _folder_results(path, summary):
+    figures, states = {}, {}
+    for interp in summary["interpreters"]:
+        pyperf_path = os.path.join(path, interp["pyperf_file"])
+        if not os.path.exists(pyperf_path):
+            continue
+        for name, runs in results.read_pyperf(pyperf_path).items():
+            if runs:
+                figures[(interp["label"], name)] = Figure(
+                    name, "second", [run.values for run in runs])
+    for row in summary["rows"]:
+        key = (row["interpreter"], row["benchmark"])
+        if row["status"] not in USABLE_ROWS:
+            figures.pop(key, None)
+            states[_label(key)] = (row["status"], row.get("reason"))
+    machine = summary.get("machine") or {}
+    machine = {"hostname": machine.get("hostname"),
+               "cpu_model_name": machine.get("cpu_model"),
+               "cpu_count": machine.get("cpu_count")}
+    return ResultSet(path, "results folder", figures, machine,
+                     summary["claims"], states,
+                     summary.get("reference_interpreter")
+                     or REFERENCE_INTERPRETER,
+                     {"profile": summary.get("profile"),
+                      "status": summary.get("status")})
 
 
 # -- Statistics -------------------------------------------------------
@@ -229,7 +209,7 @@ def read_json(path):
 def _stdev(values):
     if len(values) < 2:
         return 0.0
-    mean = sum(values) / len(values)
+    mean = claims.mean(values)
     return math.sqrt(sum((v - mean) ** 2 for v in values)
                      / (len(values) - 1))
 
@@ -254,11 +234,9 @@ class Quantity:
 
     def resampled(self, rng):
         """The quantity over one bootstrap resample of every figure."""
-        value = 1.0
-        for fig, power in self.terms:
-            pick = rng.choices(fig.samples, k=len(fig.samples))
-            value *= (sum(pick) / len(pick)) ** power
-        return value
+        return _product(
+            claims.mean(rng.choices(fig.samples, k=len(fig.samples)))
+            ** power for fig, power in self.terms)
 
     def judgeable(self):
         return all(len(fig.samples) >= 2 for fig, _ in self.terms)
@@ -271,21 +249,27 @@ def _product(numbers):
     return result
 
 
-def ratio_interval(base, new, rng, resamples=RESAMPLES):
-    """Percentile bootstrap interval of ``new.value / base.value``.
+def ratio_interval(base, new, name, resamples=RESAMPLES):
+    """95 % percentile bootstrap interval of ``new.value / base.value``.
 
     *base* and *new* are ``Quantity`` objects; every figure is resampled
-    on its own, so the sample counts may differ. Returns ``(low, high)``
-    at ``CONFIDENCE``, or ``None`` when a figure has under 2 samples.
+    at its own size, so the sample counts may differ. Two absolute times
+    go through ``claims.ratio_interval``, as the claims do; ratios of
+    ratios (four figures) are resampled here the same way. Returns
+    ``(low, high)``, or ``None`` when a figure has under 2 samples.
     """
     if not (base.judgeable() and new.judgeable()):
         return None
+    if len(base.terms) == len(new.terms) == 1:
+        return claims.ratio_interval(new.terms[0][0].samples,
+                                     base.terms[0][0].samples, name,
+                                     resamples)
+    rng = random.Random(f"{claims.SEED}-{name}")
     ratios = sorted(new.resampled(rng) / base.resampled(rng)
                     for _ in range(resamples))
-    tail = (1.0 - CONFIDENCE) / 2
-    low = ratios[int(tail * resamples)]
-    high = ratios[min(resamples - 1, int((1.0 - tail) * resamples))]
-    return low, high
+    tail = (1.0 - claims.CONFIDENCE) / 2
+    last = resamples - 1
+    return ratios[int(tail * last)], ratios[int(round((1.0 - tail) * last))]
 
 
 # -- Comparing --------------------------------------------------------
@@ -294,12 +278,13 @@ def ratio_interval(base, new, rng, resamples=RESAMPLES):
 class Row:
     """One line of the figures table: a quantity in BASE and in NEW."""
 
-    def __init__(self, label, base, new, rng):
+    def __init__(self, label, base, new, state=None):
         self.label = label
         self.base, self.new = base, new  # Quantity, or None when absent
+        self.state = state  # (status, reason) of a NEW row without figures
         self.interval = None
         if base is not None and new is not None:
-            self.interval = ratio_interval(base, new, rng)
+            self.interval = ratio_interval(base, new, label)
         self.gate = ""
 
     @property
@@ -324,20 +309,28 @@ class ClaimRow:
         self.id, self.base, self.new = claim_id, base, new
         self.status = _claim_status(base, new)
 
+    @property
+    def change(self):
+        """NEW's measured figure against BASE's in %, or None."""
+        figures = [(c or {}).get("measured") for c in (self.base, self.new)]
+        if not all(_is_number(f) for f in figures) or figures[0] == 0:
+            return None
+        return 100.0 * (figures[1] / figures[0] - 1.0)
+
 
 def _claim_status(base, new):
-    held = base is not None and base.get("verdict") == HELD
+    held = base is not None and base.get("verdict") == claims.REPRODUCED
     if new is None:
-        return "missing in NEW" if base is not None else "unknown"
+        return "missing in NEW" if held else "not in NEW"
     verdict = new.get("verdict")
-    if verdict == INVALID:
+    if verdict == claims.INVALID:
         return "invalid"
     if base is None:
-        return "new"
-    if verdict == HELD:
+        return "new in NEW"
+    if verdict == claims.REPRODUCED:
         return "holds" if held else "now holds"
     if held:
-        return "no longer holds" if verdict == "not reproduced" \
+        return "no longer holds" if verdict == claims.NOT_REPRODUCED \
             else "inconclusive"
     return "unchanged"
 
@@ -350,6 +343,11 @@ class Report:
         self.differences = differences  # machine keys that differ
         self.rows, self.claims = rows, claims
 
+    def invalid(self):
+        """Labels and reasons of NEW's rows whose check failed."""
+        return [(label, reason) for label, (status, reason)
+                in self.new.states.items() if status == claims.INVALID]
+
 
 def compare(base, new, mode="auto"):
     """Compare two ``ResultSet`` objects; *mode* auto, absolute or ratios.
@@ -359,18 +357,15 @@ def compare(base, new, mode="auto"):
     """
     if base.kind != new.kind:
         raise CompareError(
-            f"{new.path}: a {new.kind} result cannot be compared with the "
-            f"{base.kind} result {base.path}; give two of the same kind")
+            f"{new.path}: a {new.kind} cannot be compared with the "
+            f"{base.kind} {base.path}; give two of the same kind")
     differences = machine_differences(base, new)
     if mode == "auto":
         mode = "ratios" if differences else "absolute"
-    rng = random.Random(SEED)
-    if mode == "absolute":
-        rows = _rows(_absolute(base), _absolute(new), rng)
-    else:
-        rows = _rows(_ratios(base), _ratios(new), rng)
-    claims = _claim_rows(base.claims, new.claims)
-    return Report(base, new, mode, differences, rows, claims)
+    pick = _absolute if mode == "absolute" else _ratios
+    rows = _rows(pick(base), pick(new), new.states)
+    return Report(base, new, mode, differences, rows,
+                  _claim_rows(base.claims, new.claims))
 
 
 def machine_differences(base, new):
@@ -381,10 +376,9 @@ def machine_differences(base, new):
             and base.machine[key] != new.machine[key]]
 
 
-def _absolute(results):
-    return {_label(key): Quantity([(fig, 1)])
-            for key, fig in sorted(results.figures.items(),
-                                   key=lambda item: _sort_key(item[0]))}
+def _absolute(found):
+    return {_label(key): Quantity([(found.figures[key], 1)])
+            for key in sorted(found.figures, key=_sort_key)}
 
 
 def _label(key):
@@ -397,29 +391,30 @@ def _sort_key(key):
     return name, interpreter or ""
 
 
-def _ratios(results):
-    """Ratios inside one run: interpreter against CPython, engine
-    against the talk's code, stage by stage."""
-    figures, ratios = results.figures, {}
+def _ratios(found):
+    """Ratios inside one run: each interpreter against the reference
+    CPython, then each engine against the talk's code, stage by stage."""
+    figures, cpython = found.figures, found.reference
+    versus_cpython, versus_talk = {}, {}
     for key in sorted(figures, key=_sort_key):
         interpreter, name = key
         fig = figures[key]
-        reference = figures.get((REFERENCE_INTERPRETER, name))
-        if interpreter not in (None, REFERENCE_INTERPRETER) and reference:
-            ratios[f"{name}: {interpreter} ÷ {REFERENCE_INTERPRETER}"] = \
-                Quantity([(fig, 1), (reference, -1)])
+        reference = figures.get((cpython, name))
+        if interpreter not in (None, cpython) and reference:
+            versus_cpython[f"{name}: {interpreter} ÷ {cpython}"] = Quantity(
+                [(fig, 1), (reference, -1)])
         stage, _, engine = name.rpartition("/")
         talk = figures.get((interpreter, f"{stage}/{REFERENCE_ENGINE}"))
         if stage and engine != REFERENCE_ENGINE and talk:
             where = f" ({interpreter})" if interpreter else ""
-            ratios[f"{name} ÷ {stage}/{REFERENCE_ENGINE}{where}"] = \
+            versus_talk[f"{name} ÷ {stage}/{REFERENCE_ENGINE}{where}"] = \
                 Quantity([(fig, 1), (talk, -1)])
-    return ratios
+    return dict(versus_cpython, **versus_talk)
 
 
-def _rows(base, new, rng):
+def _rows(base, new, states):
     labels = list(base) + [label for label in new if label not in base]
-    return [Row(label, base.get(label), new.get(label), rng)
+    return [Row(label, base.get(label), new.get(label), states.get(label))
             for label in labels]
 
 
@@ -448,36 +443,45 @@ def parse_threshold(text):
 
 
 def gate(report, threshold):
-    """The exit status for *threshold* (%) and the reasons behind it.
+    """The exit status for *threshold* (%) and every finding, worst first.
 
     Marks each row's ``gate`` field ("regressed", "inconclusive",
-    "missing") on the way.
+    "missing in NEW"...) on the way.
     """
-    found = {EXIT_CLAIM: [], EXIT_REGRESSED: [], EXIT_INCONCLUSIVE: []}
+    found = {EXIT_INVALID: [], EXIT_CLAIM: [], EXIT_REGRESSED: [],
+             EXIT_INCONCLUSIVE: []}
+    for label, reason in report.invalid():
+        found[EXIT_INVALID].append(f"{label}: invalid in NEW ({reason})")
     for row in report.rows:
         code = _row_gate(row, threshold)
         if code:
             found[code].append(f"{row.label}: {row.gate}")
     for claim in report.claims:
-        if claim.status in ("no longer holds", "invalid"):
+        if claim.status == "invalid":
+            found[EXIT_INVALID].append(f"claim {claim.id}: invalid in NEW "
+                                       f"({claim.new.get('reason')})")
+        elif claim.status == "no longer holds":
             found[EXIT_CLAIM].append(f"claim {claim.id}: {claim.status}")
         elif claim.status in ("inconclusive", "missing in NEW"):
+            # e.g. PyPy missing from NEW: its claims are "not measured"
             found[EXIT_INCONCLUSIVE].append(
                 f"claim {claim.id}: {claim.status}")
     if not any(row.base and row.new for row in report.rows):
         found[EXIT_INCONCLUSIVE].append("no figure could be compared")
-    for code in (EXIT_CLAIM, EXIT_REGRESSED, EXIT_INCONCLUSIVE):
-        if found[code]:
-            return code, found[code]
-    return EXIT_OK, []
+    order = (EXIT_INVALID, EXIT_CLAIM, EXIT_REGRESSED, EXIT_INCONCLUSIVE)
+    reasons = [reason for code in order for reason in found[code]]
+    code = next((code for code in order if found[code]), EXIT_OK)
+    return code, reasons
 
 
 def _row_gate(row, threshold):
     if row.base is None:
         return None
     if row.new is None:
-        row.gate = "missing in NEW"
-        return EXIT_INCONCLUSIVE
+        status = row.state[0] if row.state else "missing"
+        row.gate = f"{status} in NEW"
+        # An invalid row is already counted, as a failed check.
+        return None if status == claims.INVALID else EXIT_INCONCLUSIVE
     if row.change <= threshold:
         row.gate = "ok"
         return None
@@ -494,6 +498,7 @@ MEANINGS = {
     EXIT_OK: "nothing regressed",
     EXIT_REGRESSED: "regressed",
     EXIT_CLAIM: "a claim no longer holds",
+    EXIT_INVALID: "a result of NEW is invalid",
     EXIT_INCONCLUSIVE: "inconclusive",
 }
 TIME_SCALES = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
@@ -511,8 +516,9 @@ def notes(report, threshold=None, code=None, reasons=()):
     elif report.mode == "ratios":
         lines.append("Compared by ratios measured inside each run "
                      "(--mode ratios).")
+    lines += _run_notes(report.base, report.new)
     lines.append(
-        f"Change = NEW / BASE - 1; {CONFIDENCE:.0%} interval from a "
+        f"Change = NEW / BASE - 1; {claims.CONFIDENCE:.0%} interval from a "
         f"bootstrap over per-process means (n: p = processes, v = single "
         f"values); 'slower' in a ratio row means the first figure lost "
         f"ground to the second.")
@@ -523,6 +529,22 @@ def notes(report, threshold=None, code=None, reasons=()):
     return lines
 
 
+def _run_notes(base, new):
+    """Warnings about runs that differ in more than their code."""
+    lines = []
+    profiles = base.run.get("profile"), new.run.get("profile")
+    if None not in profiles and profiles[0] != profiles[1]:
+        lines.append(f"Profiles differ (BASE {profiles[0]}, NEW "
+                     f"{profiles[1]}): figures are per item, but fewer "
+                     f"items leave PyPy's JIT less time to settle.")
+    for name, found in (("BASE", base), ("NEW", new)):
+        status = found.run.get("status")
+        if status not in (None, "complete"):
+            lines.append(f"{name} run is {status}: some rows may be "
+                         f"missing; rerun the bench to complete it.")
+    return lines
+
+
 def figure_table(report, threshold=None):
     """Header and rows (strings) of the figures table."""
     if report.mode == "absolute":
@@ -530,7 +552,7 @@ def figure_table(report, threshold=None):
                   "NEW (mean ± std dev)"]
     else:
         header = ["Ratio (time ÷ time)", "Unit", "BASE", "NEW"]
-    header += ["Change (%)", f"{CONFIDENCE:.0%} interval (%)",
+    header += ["Change (%)", f"{claims.CONFIDENCE:.0%} interval (%)",
                "n BASE/NEW", "Verdict"]
     if threshold is not None:
         header.append("Gate")
@@ -550,7 +572,9 @@ def _figure_cells(row, mode):
     cells = [row.label, unit, _amount(row.base, scale, mode),
              _amount(row.new, scale, mode)]
     if row.base is None or row.new is None:
-        verdict = "missing in NEW" if row.new is None else "new in NEW"
+        verdict = "new in NEW"
+        if row.new is None:
+            verdict = f"{row.state[0] if row.state else 'missing'} in NEW"
         return cells + ["", "", _counts(row), verdict]
     if row.interval is None:
         interval, verdict = "", "too few samples"
@@ -579,9 +603,17 @@ def _amount(quantity, scale, mode):
     if quantity is None:
         return "—"
     if mode != "absolute":
-        return f"{quantity.value:.4g}"
+        return _digits(quantity.value, 4)
     fig = quantity.terms[0][0]
-    return f"{fig.mean / scale:.4g} ± {fig.stdev / scale:.2g}"
+    return f"{_digits(fig.mean / scale, 4)} ± {_digits(fig.stdev / scale, 2)}"
+
+
+def _digits(number, significant):
+    """*number* to *significant* digits, never in exponent notation."""
+    if number == 0 or not math.isfinite(number):
+        return f"{number:g}"
+    magnitude = math.floor(math.log10(abs(number)))
+    return f"{number:.{max(0, significant - 1 - magnitude)}f}"
 
 
 def _counts(row):
@@ -612,14 +644,25 @@ def claims_table(report):
     if not report.claims:
         return None
     header = ["Claim", "Talk", "BASE measured [95 % CI]", "BASE verdict",
-              "NEW measured [95 % CI]", "NEW verdict", "Status"]
+              "NEW measured [95 % CI]", "NEW verdict", "Change (%)",
+              "Status"]
     rows = []
     for claim in report.claims:
-        talk = (claim.base or claim.new or {}).get("talk", "")
-        rows.append([str(claim.id), str(talk), _measured(claim.base),
-                     _verdict(claim.base), _measured(claim.new),
-                     _verdict(claim.new), claim.status])
+        either = claim.base or claim.new or {}
+        change = claim.change
+        rows.append([str(either.get("label") or claim.id), _talk(either),
+                     _measured(claim.base), _verdict(claim.base),
+                     _measured(claim.new), _verdict(claim.new),
+                     "" if change is None else f"{change:+.1f}",
+                     claim.status])
     return header, rows
+
+
+def _talk(claim):
+    talk, unit = claim.get("talk"), claim.get("unit") or ""
+    if not _is_number(talk):
+        return "no figure"
+    return f"{talk:g} {unit}".strip()
 
 
 def _measured(claim):
@@ -646,9 +689,9 @@ def markdown(report, threshold=None, code=None, reasons=()):
     for note in notes(report, threshold, code, reasons):
         lines.append(note.replace("\n  - ", "\n- ") + "\n")
     tables = [figure_table(report, threshold)]
-    claims = claims_table(report)
-    if claims:
-        tables.append(claims)
+    claim_table = claims_table(report)
+    if claim_table:
+        tables.append(claim_table)
     for header, rows in tables:
         lines.append(_markdown_row(header))
         lines.append("|" + "|".join(
@@ -716,16 +759,17 @@ def _rich_table(title, header, rows):
 HELP = "compare two bench results: regressions and the talk's claims"
 EPILOG = f"""\
 exit status:
-  {EXIT_OK}  nothing regressed (always, without --fail-on)
+  {EXIT_OK}  nothing regressed, or no --fail-on given
   {EXIT_ERROR}  error: a missing, corrupt or unknown-version file
   2  command-line mistake
-  {EXIT_CLAIM}  with --fail-on: a claim that held no longer holds, or a
-     claim row is invalid
+  {EXIT_INVALID}  with --fail-on: a row or claim of NEW is invalid (an
+     engine's result did not match the reference)
+  {EXIT_CLAIM}  with --fail-on: a claim that held no longer holds
   {EXIT_REGRESSED}  with --fail-on: a figure got slower by more than PCT
      and the change is significant
   {EXIT_INCONCLUSIVE}  with --fail-on: slower by more than PCT but not
      significant, or a figure or claim missing from NEW
-The first of 4, 3, 5 that applies is the exit status."""
+The first of 6, 4, 3, 5 that applies is the exit status."""
 
 
 def add_arguments(parser):
@@ -733,7 +777,7 @@ def add_arguments(parser):
     parser.epilog = EPILOG
     parser.add_argument("base", metavar="BASE",
                         help="results folder of nox -s bench, or a pyperf "
-                             "JSON file (.json or .json.gz)")
+                             "JSON file")
     parser.add_argument("new", metavar="NEW",
                         help="the same kind of result, to compare with BASE")
     parser.add_argument("--fail-on", metavar="PCT",

@@ -6,9 +6,10 @@ few values around a chosen mean with a chosen relative spread, so a test
 states the slowdown or the noise it injects.
 """
 
-import gzip
 import json
+import pathlib
 import random
+import shutil
 import subprocess
 import sys
 
@@ -30,7 +31,8 @@ def processes(rng, mean, count=6, values=3, spread=0.02):
 
 def pyperf_document(benchmarks, metadata=None):
     """A pyperf 1.0 document: name -> list of per-process value lists."""
-    suite = dict(MACHINE, python_implementation="cpython", **(metadata or {}))
+    suite = dict(MACHINE, python_implementation="cpython")
+    suite.update(metadata or {})
     document = {"version": "1.0", "metadata": suite, "benchmarks": []}
     for name, runs in benchmarks.items():
         calibration = {"metadata": {"loops": 1}, "warmups": [[1, 1.0]]}
@@ -265,15 +267,13 @@ def test_compare_bad_threshold_is_one_error_line(tmp_path, rng, capsys):
     assert err.startswith("ERROR: --fail-on: ") and err.count("\n") == 1
 
 
-def test_compare_reads_gzip_and_writes_markdown(tmp_path, rng, capsys):
-    base = tmp_path / "base.json.gz"
-    with gzip.open(base, "wt", encoding="utf-8") as stream:
-        json.dump(pyperf_document(suite(rng)), stream)
+def test_compare_writes_markdown(tmp_path, rng, capsys):
+    base = write_pyperf(tmp_path / "base.json", suite(rng))
     new = write_pyperf(tmp_path / "new.json",
                        suite(rng, slow="epoch/talk", factor=1.3))
     summary = tmp_path / "compare.md"
 
-    code, _, _ = run_compare(capsys, str(base), new, "--fail-on", "10%",
+    code, _, _ = run_compare(capsys, base, new, "--fail-on", "10%",
                              "--markdown", str(summary))
 
     text = summary.read_text(encoding="utf-8")
@@ -316,3 +316,300 @@ def test_compare_runs_as_module(tmp_path, rng):
 
     assert done.returncode == compare.EXIT_REGRESSED, done.stderr
     assert "| epoch/tuned | s |" in done.stdout
+
+
+# -- Results folders of ``nox -s bench`` -------------------------------
+
+HELD = {"id": "pypy_vs_cpython_epoch", "label": "PyPy vs CPython, epoch",
+        "talk": 15.0, "unit": "×", "measured": 14.2, "ci_low": 13.1,
+        "ci_high": 15.4, "verdict": "reproduced"}
+STAGE_MEANS = {"epoch/talk": 900e-6, "epoch/tuned": 80e-6,
+               "infer/talk": 380e-6}
+SPEEDUP = {"cpython": 1.0, "pypy": 1 / 15}
+
+
+def folder_runs(rng, slow=None, factor=1.0, labels=("cpython", "pypy"),
+                speed=1.0):
+    """Per-interpreter benchmarks; (label, name) *slow* gets *factor*."""
+    found = {}
+    for label in labels:
+        found[label] = {}
+        for name, mean in STAGE_MEANS.items():
+            scale = SPEEDUP[label] * speed
+            if (label, name) == slow:
+                scale *= factor
+            found[label][name] = processes(rng, mean * scale)
+    return found
+
+
+def write_folder(path, interpreters, claims=(HELD,), machine=None,
+                 states=None, profile="quick", status="complete"):
+    """A results folder as ``nox -s bench`` leaves it, for compare.
+
+    *states* maps ``(label, name)`` to the status of a row without
+    figures (``"invalid"``, ``"missing"``...).
+    """
+    from speedrun import results
+
+    path.mkdir()
+    rows, listed = [], []
+    for label, benchmarks in interpreters.items():
+        write_pyperf(path / f"{label}.json", benchmarks,
+                     {"python_implementation": label})
+        listed.append({"label": label, "pyperf_file": f"{label}.json"})
+        for name in benchmarks:
+            state = (states or {}).get((label, name), "ok")
+            rows.append({"interpreter": label, "benchmark": name,
+                         "status": state,
+                         "reason": None if state == "ok"
+                         else f"{name} {state} under {label}"})
+    host = dict(machine or {})
+    summary = results.document(
+        "summary", run_id=path.name, profile=profile, status=status,
+        interpreters=listed, rows=rows,
+        claims=[dict(c) for c in claims], reference_interpreter="cpython",
+        machine={"hostname": host.get("hostname", "bench-a"),
+                 "cpu_model": host.get("cpu_model", "Test CPU"),
+                 "cpu_count": host.get("cpu_count", 2)})
+    results.write(str(path / "summary.json"), summary)
+    return str(path)
+
+
+def flipped(claim, verdict, measured):
+    return dict(claim, verdict=verdict, measured=measured,
+                ci_low=measured * 0.9, ci_high=measured * 1.1)
+
+
+def test_folders_unchanged_exit_ok(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(rng))
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_OK, out
+    assert "epoch/tuned (pypy)" in out
+    assert "PyPy vs CPython, epoch" in out and "holds" in out
+
+
+def test_folders_slowed_engine_exits_regressed(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(
+        rng, slow=("pypy", "epoch/tuned"), factor=1.4))
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_REGRESSED
+    line = next(l for l in out.splitlines()
+                if l.startswith("epoch/tuned (pypy)"))
+    assert "regressed" in line
+    assert "regressed (" not in next(
+        l for l in out.splitlines() if l.startswith("epoch/tuned (cpy"))
+
+
+def test_folders_flipped_claim_exits_claim(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(rng), claims=[
+        flipped(HELD, "not reproduced", 9.0)])
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_CLAIM
+    assert "no longer holds" in out
+
+
+def test_folders_claim_outranks_regression(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(
+        tmp_path / "new",
+        folder_runs(rng, slow=("pypy", "epoch/talk"), factor=1.7),
+        claims=[flipped(HELD, "not reproduced", 8.8)])
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_CLAIM
+    assert "regressed (" in out  # the regression is still shown
+
+
+def test_folders_inconclusive_claim_exits_inconclusive(tmp_path, rng,
+                                                       capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(rng), claims=[
+        flipped(HELD, "inconclusive", 12.5)])
+
+    code, _, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_INCONCLUSIVE
+
+
+def test_folders_invalid_row_exits_invalid(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(rng),
+                       states={("pypy", "infer/talk"): "invalid"})
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_INVALID
+    assert "infer/talk (pypy): invalid in NEW" in out
+
+
+def test_folders_invalid_claim_outranks_flipped_claim(tmp_path, rng,
+                                                      capsys):
+    accuracy = dict(HELD, id="validation_accuracy", label="accuracy")
+    base = write_folder(tmp_path / "base", folder_runs(rng),
+                        claims=[HELD, accuracy])
+    new = write_folder(tmp_path / "new", folder_runs(rng), claims=[
+        flipped(HELD, "not reproduced", 9.0),
+        dict(accuracy, verdict="invalid", reason="weights differ")])
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_INVALID
+    assert "claim validation_accuracy: invalid in NEW (weights differ)" \
+        in out
+    assert "claim pypy_vs_cpython_epoch: no longer holds" in out
+
+
+def test_folders_without_pypy_are_inconclusive(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(
+        tmp_path / "new", folder_runs(rng, labels=("cpython",)),
+        claims=[dict(HELD, verdict="not measured", measured=None,
+                     ci_low=None, ci_high=None)])
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_INCONCLUSIVE
+    assert "epoch/talk (pypy)" in out and "missing in NEW" in out
+
+
+def test_folders_other_machine_compare_ratios(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(rng, speed=0.4),
+                       machine={"hostname": "runner-7"})
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_OK, out
+    assert "Different machines (hostname differ)" in out
+    assert "epoch/talk: pypy ÷ cpython" in out
+    assert "epoch/tuned ÷ epoch/talk (pypy)" in out
+
+
+def test_folders_of_other_profiles_say_so(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng), profile="full")
+    new = write_folder(tmp_path / "new", folder_runs(rng),
+                       status="incomplete")
+
+    code, out, _ = run_compare(capsys, base, new)
+
+    assert code == compare.EXIT_OK
+    assert "Profiles differ (BASE full, NEW quick)" in out
+    assert "NEW run is incomplete" in out
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{", "not valid JSON"),
+    ('{"format": "speedrun-summary", "version": 99}', "format version 99"),
+    ('{"format": "speedrun-run", "version": 1}', "not a speedrun summary"),
+    ('{"format": "speedrun-summary", "version": 1}', "malformed summary"),
+])
+def test_folder_bad_summary_is_one_error_line(tmp_path, rng, capsys,
+                                              content, problem):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(rng))
+    (tmp_path / "new" / "summary.json").write_text(content)
+
+    code, out, err = run_compare(capsys, base, new)
+
+    assert code == compare.EXIT_ERROR and out == ""
+    assert err.startswith(f"ERROR: {new}/summary.json: ")
+    assert err.count("\n") == 1 and problem in err
+
+
+def test_folder_corrupt_pyperf_file_is_one_error_line(tmp_path, rng,
+                                                      capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_folder(tmp_path / "new", folder_runs(rng))
+    (tmp_path / "new" / "pypy.json").write_text('{"version": "1.0", "ben')
+
+    code, _, err = run_compare(capsys, base, new)
+
+    assert code == compare.EXIT_ERROR
+    assert err.startswith(f"ERROR: {new}/pypy.json: not valid JSON")
+
+
+def test_folder_without_summary_says_how_to_gather(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    (tmp_path / "new").mkdir()
+
+    code, _, err = run_compare(capsys, base, str(tmp_path / "new"))
+
+    assert code == compare.EXIT_ERROR
+    assert "no summary.json" in err and "nox -s report --" in err
+
+
+def test_folder_against_file_is_refused(tmp_path, rng, capsys):
+    base = write_folder(tmp_path / "base", folder_runs(rng))
+    new = write_pyperf(tmp_path / "new.json", suite(rng))
+
+    code, _, err = run_compare(capsys, base, new)
+
+    assert code == compare.EXIT_ERROR
+    assert err.startswith(f"ERROR: {new}: a pyperf ")
+
+
+# -- A real run of ``nox -s bench``, with a slowdown injected ----------
+
+
+def real_run():
+    """The first results folder kept under results/ (the reference run)."""
+    root = pathlib.Path(__file__).resolve().parent.parent / "results"
+    found = sorted(p.parent for p in root.glob("*/summary.json"))
+    if not found:
+        pytest.skip("no results/<run id>/summary.json to compare")
+    return found[0]
+
+
+def regathered_copy(source, target, slow=None, factor=1.0):
+    """*source* copied to *target*, *slow* = (file, name) scaled, and
+    summary.json gathered again from the raw files."""
+    from speedrun import gather
+
+    shutil.copytree(source, target,
+                    ignore=shutil.ignore_patterns("logs", "tmp", "*.md"))
+    if slow:
+        path = target / slow[0]
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for bench in document["benchmarks"]:
+            if bench.get("metadata", {}).get("name") == slow[1]:
+                for run in bench["runs"]:
+                    run["values"] = [v * factor
+                                     for v in run.get("values", [])]
+        path.write_text(json.dumps(document), encoding="utf-8")
+    gather.write_summary(str(target), gather.gather(str(target)))
+    return str(target)
+
+
+def test_real_run_against_itself_exits_ok(tmp_path, capsys):
+    source = real_run()
+    base = regathered_copy(source, tmp_path / "base")
+    new = regathered_copy(source, tmp_path / "new")
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_OK, out
+    assert "epoch/talk (cpython)" in out
+
+
+def test_real_run_slowed_engine_exits_regressed(tmp_path, capsys):
+    source = real_run()
+    base = regathered_copy(source, tmp_path / "base")
+    new = regathered_copy(source, tmp_path / "new",
+                          slow=("cpython.json", "epoch/tuned"), factor=1.5)
+
+    code, out, _ = run_compare(capsys, base, new, "--fail-on", "10%")
+
+    assert code == compare.EXIT_REGRESSED, out
+    line = next(l for l in out.splitlines()
+                if l.startswith("epoch/tuned (cpython)"))
+    assert "1.50× slower" in line and "regressed" in line
