@@ -114,11 +114,11 @@ class ResultSet:
     from the reference ...")``.
     """
 
-    def __init__(self, path, kind, figures, machine, claims=(),
+    def __init__(self, path, kind, figures, machine, claim_entries=(),
                  states=None, reference=REFERENCE_INTERPRETER, run=None):
         self.path, self.kind = path, kind
         self.figures, self.machine = figures, machine
-        self.claims = list(claims)
+        self.claims = list(claim_entries)  # summary.json's claims list
         self.states = states or {}
         self.reference = reference
         self.run = run or {}  # profile and status of a bench run
@@ -156,7 +156,8 @@ def load_pyperf(path):
         figures[(None, name)] = Figure(name, metadata.get("unit", "second"),
                                        [run.values for run in runs])
         for key in MACHINE_KEYS:
-            machine.setdefault(key, metadata.get(key))
+            if machine.get(key) is None:
+                machine[key] = metadata.get(key)
     if not figures:
         raise CompareError(f"{path}: the file holds no benchmark")
     return ResultSet(path, "pyperf", figures, machine)
@@ -338,10 +339,10 @@ def _claim_status(base, new):
 class Report:
     """BASE against NEW: the figure rows, the claim rows, how compared."""
 
-    def __init__(self, base, new, mode, differences, rows, claims):
+    def __init__(self, base, new, mode, differences, rows, claim_rows):
         self.base, self.new, self.mode = base, new, mode
         self.differences = differences  # machine keys that differ
-        self.rows, self.claims = rows, claims
+        self.rows, self.claims = rows, claim_rows
 
     def invalid(self):
         """Labels and reasons of NEW's rows whose check failed."""
