@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-from speedrun import display, files
+from speedrun import compare, display, files, report, results
 from speedrun.dataset import DatasetError, load_dataset
 from speedrun.engines import ENGINES, EngineUnavailable, get_engine
 from speedrun.idx import IdxError
@@ -72,9 +72,9 @@ def build_parser():
     return parser
 
 
-# Other front ends (report, compare) register here: name -> (help,
+# The front ends that read result files: name -> (help,
 # add_arguments(parser), handler(args) -> exit status).
-EXTRA_COMMANDS = {}
+EXTRA_COMMANDS = {"report": report.COMMAND, "compare": compare.COMMAND}
 
 
 def main(argv=None):
@@ -83,7 +83,7 @@ def main(argv=None):
     try:
         return args.handler(args) or 0
     except (UserError, IdxError, DatasetError, EngineUnavailable,
-            Diverged, OSError) as exc:
+            Diverged, results.ResultError, OSError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -333,8 +333,3 @@ class _RichProgress:
         self.bar.update(self.task, completed=done,
                         description=f"epoch {epoch}/{self.epochs}")
 
-
-# The compare tool registers here, after EXTRA_COMMANDS exists.
-from speedrun import compare as _compare  # noqa: E402
-
-EXTRA_COMMANDS["compare"] = _compare.COMMAND
