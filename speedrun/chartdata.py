@@ -3,15 +3,20 @@
 Every chart ``speedrun.plots`` draws is first built here as data: series
 with their labels, axis titles with units, counts. Tests check these, not
 pixels. This module imports no matplotlib and runs on a bare interpreter;
-it draws nothing and prints nothing.
+it draws nothing, prints nothing and times nothing.
 
-A run reaches this module either as a live ``speedrun.training.Run`` or as
-the dict ``speedrun train --json`` wrote; ``run_record`` turns both into
-the same dict.
+Two sources feed it. A training run reaches it either as a live
+``speedrun.training.Run`` or as the dict ``speedrun train --json`` wrote;
+``run_record`` turns both into the same dict. A bench run reaches it as
+the summary ``speedrun.gather`` builds from ``results/<run id>/``: its
+rows (stage × engine × interpreter, figures in seconds per item), its
+chunk curves and its claims.
 """
 
 import json
+import math
 
+from speedrun import gather
 from speedrun.display import most_confused
 from speedrun.training import CHUNK, interpreter
 
@@ -38,6 +43,9 @@ def load_run_file(path):
             record = json.load(stream)
     except ValueError as exc:
         raise ChartDataError(f"{path}: not a JSON file ({exc})") from None
+    except OSError as exc:
+        raise ChartDataError(f"{path}: cannot read ({exc.strerror or exc})"
+                             ) from None
     missing = [key for key in ("engine", "history", "steps_per_epoch")
                if not isinstance(record, dict) or key not in record]
     if missing:
@@ -179,3 +187,323 @@ def misclassified(run, dataset, limit=GALLERY_SIZE):
             "pixels": [list(flat[r:r + cols]) for r in range(0, size, cols)],
         })
     return entries, wrong
+
+
+def fit_power_law(work, seconds):
+    """Least-squares line through (log10 work, log10 seconds).
+
+    Returns ``(slope, factor)`` with ``seconds ≈ factor × work ** slope``:
+    a slope of 1.00 means the time grows in proportion to the work.
+    Needs at least two distinct positive amounts of work.
+    """
+    points = [(math.log10(w), math.log10(s))
+              for w, s in zip(work, seconds) if w > 0 and s > 0]
+    if len({x for x, _ in points}) < 2:
+        raise ValueError("a slope needs two or more distinct amounts "
+                         f"of work, got {sorted(set(work))}")
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    return slope, 10 ** (mean_y - slope * mean_x)
+
+
+# -- Bench charts ----------------------------------------------------------
+
+STAGE_ORDER = ("load", "epoch", "infer")  # the order a speedrun runs them
+STAGE_NAMES = {"load": "Loading the training images", "epoch": "One epoch",
+               "infer": "Inference on t10k"}
+
+# The claims drawn as reference marks on the stage chart: claim id, stage,
+# the engine whose PyPy bar the claim places, the engine of the CPython
+# bar it is measured against, and whether the talk's figure divides that
+# time (a speed-up) or multiplies it (a share of NumPy's time).
+CLAIM_MARKS = (
+    ("pypy_vs_cpython_epoch", "epoch", "talk", "talk", "divide"),
+    ("pypy_pure_vs_numpy_epoch_talk", "epoch", "talk", "numpy", "multiply"),
+    ("pypy_pure_vs_numpy_epoch_tuned", "epoch", "tuned", "numpy",
+     "multiply"),
+)
+
+
+def interpreter_names(summary):
+    """Bench labels -> ``CPython 3.11.7``, ``PyPy 7.3.11``, in run order."""
+    return {interp["label"]: interpreter_label(interp.get("probe"))
+            for interp in summary["interpreters"]}
+
+
+def stage_chart(summary):
+    """Time per stage, engine and interpreter, with the claims' marks.
+
+    One panel per stage that has rows, in ``STAGE_ORDER``. Each panel
+    holds ``engines`` (the x groups) and ``series``, one per interpreter:
+    ``seconds`` and ``errors`` per engine (``None`` where the row has no
+    usable figure), being the warm mean and std dev per item times the
+    stage's full size (60,000 steps, 10,000 or 60,000 images). ``marks``
+    place the talk's claims; ``missing`` says why a bar is absent.
+    """
+    names = interpreter_names(summary)
+    claims = {c["id"]: c for c in summary.get("claims", [])}
+    panels = []
+    for stage in STAGE_ORDER:
+        rows = {(r["interpreter"], r["engine"]): r
+                for r in summary["rows"] if r["stage"] == stage}
+        if rows:
+            panels.append(_stage_panel(summary, stage, rows, names, claims))
+    absent = [f"{m['name']}: {m['message']}" for m in summary.get(
+        "missing", []) if m.get("kind") == "interpreter"]
+    return {"title": f"Time per stage, bench run {summary['run_id']} "
+                     f"(profile {summary['profile']})",
+            "note": "bars: warm mean; error bars: ± std dev of the warm "
+                    "values; log scale",
+            "panels": panels, "absent": absent}
+
+
+def _stage_panel(summary, stage, rows, names, claims):
+    engines = [e for e in gather.ENGINES
+               if any(engine == e for _, engine in rows)]
+    series, missing = [], []
+    for label in names:
+        seconds, errors = [], []
+        for engine in engines:
+            row = rows.get((label, engine))
+            usable = row is not None and gather.usable(row)
+            full = row["full_items"] if usable else 0
+            seconds.append(row["warm"]["mean"] * full if usable else None)
+            errors.append(row["warm"]["stdev"] * full if usable else None)
+            if not usable:
+                status = row["status"] if row else "missing"
+                missing.append(f"{engine} on {names[label]}: {status}")
+        series.append({"interpreter": label, "label": names[label],
+                       "seconds": seconds, "errors": errors})
+    return {"stage": stage, "title": _stage_title(stage, rows),
+            "y_label": "seconds for the whole stage (log scale)",
+            "engines": engines, "series": series, "missing": missing,
+            "marks": _claim_marks(summary, stage, rows, names, claims)}
+
+
+def _stage_title(stage, rows):
+    row = next(iter(rows.values()))
+    item, full, timed = gather.ITEM[stage], row["full_items"], row["items"]
+    title = f"{STAGE_NAMES[stage]}: {full:,} {item}s"
+    if timed < full:
+        title += f"\n(extrapolated from {timed:,} timed)"
+    return title
+
+
+def _claim_marks(summary, stage, rows, names, claims):
+    """Where each of the talk's claims puts a PyPy bar of *stage*."""
+    cpython = summary.get("reference_interpreter")
+    pypy = summary.get("pypy_interpreter")
+    marks = []
+    for claim_id, where, engine, base_engine, how in CLAIM_MARKS:
+        claim = claims.get(claim_id)
+        base = rows.get((cpython, base_engine))
+        if (where != stage or claim is None or not claim.get("talk")
+                or pypy is None or base is None or not gather.usable(base)):
+            continue
+        base_seconds = base["warm"]["mean"] * base["full_items"]
+        band = claim.get("band") or [claim["talk"], claim["talk"]]
+        low_band, high_band = band
+        if how == "divide":
+            value = base_seconds / claim["talk"]
+            low, high = base_seconds / high_band, base_seconds / low_band
+            words = (f"{engine} engine on PyPy {claim['talk']:g}× faster "
+                     f"than on {names[cpython]} (band {low_band:g}–"
+                     f"{high_band:g}×)")
+        else:
+            value = base_seconds * claim["talk"]
+            low, high = base_seconds * low_band, base_seconds * high_band
+            words = (f"{engine} engine on PyPy {claim['talk']:.2f}× the "
+                     f"time of {base_engine} on {names[cpython]} (band "
+                     f"{low_band:.2f}–{high_band:.2f}×)")
+        marks.append({"claim": claim_id, "engine": engine,
+                      "interpreter": pypy, "seconds": value,
+                      "band": [low, high], "verdict": claim.get("verdict"),
+                      "label": f"talk's claim: {words}: "
+                               f"{claim.get('verdict')}"})
+    return marks
+
+
+def warmup_curve(summary):
+    """Time per step of each 500-step chunk of a fresh process.
+
+    One series per usable epoch row with chunk times: ``steps`` (the
+    step count at each chunk's end), ``us_per_step`` (the first call of
+    every fresh process, mean over processes, µs) and ``warm_us`` (the
+    row's warm mean, µs per step) to show where the curve settles.
+    """
+    names = interpreter_names(summary)
+    series = []
+    for row in summary["rows"]:
+        chunks = row.get("chunks") or {}
+        cold = chunks.get("cold_us_per_step") or []
+        if row["stage"] != "epoch" or not cold or not gather.usable(row):
+            continue
+        size = chunks.get("chunk_steps", CHUNK)
+        series.append({
+            "engine": row["engine"], "interpreter": row["interpreter"],
+            "label": (f"{row['engine']} on {names[row['interpreter']]} "
+                      f"({chunks.get('processes', '?')} processes)"),
+            "steps": [size * (n + 1) for n in range(len(cold))],
+            "us_per_step": list(cold),
+            "warm_us": 1e6 * row["warm"]["mean"]})
+    return {"title": "JIT warm-up: the first call of a fresh process, "
+                     "chunk by chunk",
+            "x_label": "training steps since the process started",
+            "y_label": f"time per step, mean of each {CHUNK}-step chunk "
+                       f"(µs, log scale)",
+            "note": "solid: first call of each fresh process (cold); "
+                    "dotted: warm mean of the same row",
+            "series": series}
+
+
+def scaling_points(summaries):
+    """Stage times at each amount of work, from several bench runs.
+
+    *summaries* are bench runs that differ in their counts (steps,
+    images). Returns ``{(stage, engine, interpreter name): {items:
+    {"cold": seconds, "warm": seconds}}}``: the time of the first call of
+    a fresh process (cold; the warm time when no warmup was recorded)
+    and the steady-state time, both for *items* items.
+    """
+    points = {}
+    for summary in summaries:
+        names = interpreter_names(summary)
+        for row in summary["rows"]:
+            if not gather.usable(row):
+                continue
+            items = row["items"]
+            warm = row["warm"]["mean"] * items
+            cold = row["cold"]["mean"] * items if row.get("cold") else warm
+            key = (row["stage"], row["engine"], names[row["interpreter"]])
+            points.setdefault(key, {})[items] = {"cold": cold, "warm": warm}
+    return points
+
+
+def scaling(summaries):
+    """Log-log panels of time against work, one per stage, with slopes.
+
+    Each series is one engine on one interpreter, the first call of a
+    fresh process at every amount of work, with the fitted exponent in
+    its label (1.00: time grows in proportion to the work). Series with
+    fewer than two amounts of work are left out and named in
+    ``skipped``. ``speedups`` holds, per engine, how many times faster
+    PyPy was than the reference CPython at each amount of work, first
+    call (``cold``) and steady state (``warm``): where the ratio settles.
+    """
+    cpython, pypy = _compared(summaries)
+    return _scaling_chart(scaling_points(summaries), cpython, pypy,
+                          "Scaling: time against the amount of work "
+                          "(one bench run per size)")
+
+
+def chunk_points(summary):
+    """Epoch times at growing step counts, from one run's chunk times.
+
+    The time of the first *n* steps is the sum of the first chunks of a
+    fresh process's first call (cold) or of the later calls (warm),
+    taken at 500, 1,000, 2,000, 4,000... steps and at the last chunk:
+    log-spaced, so that no stretch of the curve outweighs the others in
+    the fit. Same shape as ``scaling_points``.
+    """
+    names = interpreter_names(summary)
+    points = {}
+    for row in summary["rows"]:
+        chunks = row.get("chunks") or {}
+        cold = chunks.get("cold_us_per_step") or []
+        if row["stage"] != "epoch" or not cold or not gather.usable(row):
+            continue
+        size = chunks.get("chunk_steps", CHUNK)
+        warm = chunks.get("warm_us_per_step") or []
+        by_items = {}
+        for n in _doublings(len(cold)):
+            first = 1e-6 * size * sum(cold[:n])
+            steady = 1e-6 * size * sum(warm[:n]) if len(warm) >= n else first
+            by_items[n * size] = {"cold": first, "warm": steady}
+        key = ("epoch", row["engine"], names[row["interpreter"]])
+        points[key] = by_items
+    return points
+
+
+def _doublings(count):
+    """1, 2, 4, ... up to *count*, and *count* itself."""
+    picks, n = [], 1
+    while n < count:
+        picks.append(n)
+        n *= 2
+    return picks + [count] if count else picks
+
+
+def chunk_scaling(summary):
+    """``scaling`` for the epoch stage of a single run, from its chunks."""
+    cpython, pypy = _compared([summary])
+    return _scaling_chart(chunk_points(summary), cpython, pypy,
+                          "Scaling within one epoch: the first n steps "
+                          "of a fresh process")
+
+
+def _scaling_chart(points, cpython, pypy, title):
+    panels, skipped = [], []
+    for stage in STAGE_ORDER:
+        series = []
+        for (where, engine, name), by_items in sorted(
+                points.items(), key=_engine_order):
+            if where != stage:
+                continue
+            work = sorted(by_items)
+            if len(work) < 2:
+                skipped.append(f"{stage}/{engine} on {name}")
+                continue
+            series.append(_fitted(engine, name, work, [
+                by_items[n]["cold"] for n in work]))
+        if series:
+            item = gather.ITEM[stage]
+            panels.append({
+                "stage": stage, "title": STAGE_NAMES[stage],
+                "x_label": f"work ({item}s, log scale)",
+                "y_label": "seconds, first call of a fresh process "
+                           "(log scale)",
+                "ratio_label": f"{cpython} time / {pypy} time",
+                "series": series,
+                "speedups": _speedups(points, stage, cpython, pypy)})
+    return {"title": title, "panels": panels, "skipped": skipped}
+
+
+def _engine_order(item):
+    (stage, engine, name), _ = item
+    rank = gather.ENGINES.index(engine) if engine in gather.ENGINES else 99
+    return stage, rank, engine, name
+
+
+def _fitted(engine, name, work, seconds):
+    slope, factor = fit_power_law(work, seconds)
+    return {"engine": engine, "interpreter": name, "work": work,
+            "seconds": seconds, "slope": slope, "factor": factor,
+            "label": f"{engine} on {name}: slope {slope:.2f}"}
+
+
+def _compared(summaries):
+    """The names of the reference CPython and of PyPy, where present."""
+    for summary in summaries:
+        names = interpreter_names(summary)
+        cpython = names.get(summary.get("reference_interpreter"))
+        pypy = names.get(summary.get("pypy_interpreter"))
+        if cpython and pypy:
+            return cpython, pypy
+    return None, None
+
+
+def _speedups(points, stage, cpython, pypy):
+    speedups = []
+    for engine in gather.ENGINES:
+        slow = points.get((stage, engine, cpython), {})
+        fast = points.get((stage, engine, pypy), {})
+        work = sorted(set(slow) & set(fast))
+        if not work:
+            continue
+        speedups.append({
+            "engine": engine, "work": work,
+            "cold": [slow[n]["cold"] / fast[n]["cold"] for n in work],
+            "warm": [slow[n]["warm"] / fast[n]["warm"] for n in work]})
+    return speedups
