@@ -36,7 +36,7 @@ def run_charts(run, dataset, folder):
     ``<engine>-misclassified.png`` into *folder* (which must exist) and
     returns their paths. Raises ``ImportError`` without matplotlib.
     """
-    _require_matplotlib()
+    require_matplotlib()
     stem = os.path.join(folder, run.engine)
     return [
         learning_curve_chart([run], f"{stem}-learning-curve.png"),
@@ -186,7 +186,7 @@ def write_bench_charts(results_dir, summary=None):
     chunk times of this run's epoch. Raises ``ImportError`` naming the
     install command when matplotlib is missing, before writing anything.
     """
-    _require_matplotlib()
+    require_matplotlib()
     path = os.path.join(results_dir, results.SUMMARY)
     if summary is None and os.path.exists(path):
         summary = results.read(path, "summary")
@@ -444,7 +444,11 @@ def _plain_log_ticks(axis):
     axis.set_minor_formatter(FuncFormatter(minor))
 
 
-def _require_matplotlib():
+def require_matplotlib():
+    """Raise ``ImportError`` naming the install command without matplotlib.
+
+    Cheap enough to call before a long run, to warn early.
+    """
     try:
         import matplotlib  # noqa: F401 (only checks that it is there)
     except ImportError:
@@ -455,7 +459,7 @@ def _require_matplotlib():
 
 def _figure(width, height):
     """A figure of *width* × *height* inches on an Agg canvas."""
-    _require_matplotlib()
+    require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

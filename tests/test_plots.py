@@ -587,3 +587,12 @@ def test_plots_command_draws_a_scaling_folder_of_sub_runs(tmp_path, capsys):
 
     assert capsys.readouterr().out.strip() == (
         f"wrote {tmp_path / 'scaling.png'}")
+
+
+def test_require_matplotlib_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+
+    with pytest.raises(ImportError) as caught:
+        plots.require_matplotlib()
+    assert str(caught.value) == ("matplotlib is not installed; install it "
+                                 "with: python -m pip install matplotlib")
