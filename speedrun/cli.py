@@ -170,14 +170,15 @@ def _save_partial(args, dataset, run, exc):
 
 
 def _write_plots(run, dataset, folder, out):
-    try:
-        from speedrun import plots
-    except ImportError as exc:
-        out.warn(f"no charts written ({exc}); install matplotlib with: "
-                 f"python -m pip install matplotlib")
-        return
+    from speedrun import plots  # imports matplotlib only when drawing
+
     os.makedirs(folder, exist_ok=True)
-    for path in plots.run_charts(run, dataset, folder):
+    try:
+        paths = plots.run_charts(run, dataset, folder)
+    except ImportError as exc:
+        out.warn(f"no charts written: {exc}")
+        return
+    for path in paths:
         out.note(f"wrote {path}")
 
 

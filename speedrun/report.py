@@ -18,7 +18,7 @@ import argparse
 import os
 import sys
 
-from speedrun import claims, gather, results
+from speedrun import claims, gather, plots, results
 
 STAGE_TITLES = {
     "epoch": "One epoch of training (training steps only; the talk's "
@@ -182,14 +182,15 @@ def markdown_table(headers, rows):
     return lines
 
 
-def render_markdown(summary):
-    """The whole ``REPORT.md`` as one string."""
+def render_markdown(summary, charts=()):
+    """The whole ``REPORT.md`` as one string; *charts* are Markdown lines."""
     out = [f"# speedrun bench: run {summary['run_id']}", ""]
     out += status_lines(summary) + [""]
     out += ["## Claims", ""]
     out += markdown_table(CLAIM_HEADERS,
                           [claim_cells(c) for c in summary["claims"]])
     out += ["", *claim_rules(), ""]
+    out += list(charts)
     for stage in gather.STAGES:
         out += [f"## {STAGE_TITLES[stage]}", ""]
         out += markdown_table(stage_headers(stage),
@@ -484,8 +485,9 @@ def regenerate(folder, stream=None, quiet=False):
 
 
 def write_report(folder, summary):
+    charts = plots.charts_markdown(folder, summary)
     results.write_text(os.path.join(folder, results.REPORT),
-                       render_markdown(summary))
+                       render_markdown(summary, charts))
 
 
 def add_arguments(parser):
