@@ -3,7 +3,8 @@
 Every engine module defines, in this order: ``NAME``, ``SUMMARY``,
 ``load_images``, ``load_labels``, ``make_weights``, ``weight_values``,
 ``softmax``, ``train`` and ``predict``. Engines are imported only when
-chosen, so NumPy is needed only by the NumPy engine.
+chosen, so NumPy is needed only by the two NumPy engines (``numpy``,
+the per-sample reference, and ``numpy-batch``, mini-batches).
 """
 
 import importlib
@@ -12,6 +13,7 @@ ENGINES = {
     "talk": "speedrun.engines.talk",
     "tuned": "speedrun.engines.tuned",
     "numpy": "speedrun.engines.numpy_ref",
+    "numpy-batch": "speedrun.engines.numpy_batch",
 }
 
 
