@@ -34,6 +34,8 @@ SEED = 3
 EPOCHS = 2
 STEPS = 500  # draws per epoch: one monitoring chunk
 
+# The engines that do the talk's per-sample work. numpy-batch averages
+# mini-batches, a different computation: test_speed_engines.py checks it.
 ENGINE_NAMES = ("talk", "tuned", "numpy")
 ON_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
