@@ -3,14 +3,18 @@
 For one seed:
 
 - ``tuned`` gives the same weights as ``talk``, bit for bit;
-- ``numpy`` gives the same weights within ``NUMPY_TOLERANCE`` (measured:
-  at most 1e-16 after these 1,000 steps, 2.5e-16 after 6,000; its matrix
-  product adds a logit's 784 terms in its own order);
+- ``numpy`` gives the same weights within ``NUMPY_TOLERANCE``: its
+  matrix product adds a logit's 784 terms in its own order. Measured
+  here: 9.7e-17 after these 1,000 steps, 2.5e-16 after 6,000 and
+  1.1e-15 after two full epochs (120,000 steps, seed 0, both engines at
+  94.05 % validation accuracy);
 - all three reach the same validation accuracy within 0.1 point;
 - ``talk`` under the other interpreter (``pypy3`` from CPython, CPython
   from PyPy) gives the same bits where both interpreters add floats in
   ``sum()`` the same way (Python ≤ 3.11), and the same weights within
-  ``NUMPY_TOLERANCE`` otherwise; the test says which it checked.
+  ``NUMPY_TOLERANCE`` otherwise (CPython 3.12 against 3.11: 2,418 of the
+  7,840 weights differ, by 6.9e-17 at most); the test says which it
+  checked, in the report header and in a warning.
 """
 
 import json
