@@ -6,6 +6,8 @@
     nox -s bench -- --full         the full epoch, inference and load
     nox -s bench -- --python X     also benchmark interpreter X
     nox -s report -- results/ID    tables and REPORT.md of a run again
+    nox -s microbench              kernel micro-benchmarks, both interpreters
+    nox -s compare -- BASE NEW     regressions and claims, BASE against NEW
 
 ``bench`` makes one virtual environment per interpreter under
 ``.nox/bench-envs/`` (reused while the interpreter and the requirements
@@ -106,6 +108,45 @@ def report(session):
         session.error("name a results folder: nox -s report -- results/ID")
     session.install("-r", "requirements/report.txt", "-e", ".")
     session.run("python", "-m", "speedrun.report", *session.posargs)
+
+
+MICROBENCH_STORE = "results/runs/microbench"  # ignored by git
+
+
+@nox.session
+@nox.parametrize("python", [nox.param(sys.executable, id="cpython"),
+                            nox.param(PYPY, id="pypy3")])
+def microbench(session):
+    """Time the engines' kernels (pytest-benchmark); JSON under results/."""
+    session.install("-r", "requirements/tests.txt", ".")
+    # pytest-benchmark's own storage: one folder per interpreter and
+    # machine, numbered runs inside, readable by `pytest-benchmark compare`.
+    session.run("pytest", "tests/microbench", "--benchmark-only",
+                "--benchmark-autosave",
+                f"--benchmark-storage=file://{MICROBENCH_STORE}",
+                "--benchmark-group-by=group", *session.posargs)
+
+
+@nox.session
+def compare(session):
+    """Compare two bench results: speedrun compare BASE NEW (gate 10 %)."""
+    if len([a for a in session.posargs if not a.startswith("-")]) < 2:
+        session.error("give two results: nox -s compare -- BASE NEW "
+                      "[--fail-on 10%] [--markdown FILE]")
+    session.install("-r", "requirements/report.txt", "-e", ".")
+    args = list(session.posargs)
+    if not any(a.startswith("--fail-on") for a in args):
+        args += ["--fail-on", "10%"]
+    command = [os.path.join(session.bin, "python"), "-m", "speedrun",
+               "compare", *args]
+    session.log(" ".join(command))
+    # session.run would turn every failure into exit status 1; CI scripts
+    # branch on compare's own status (1 error, 3 regressed, 4 claim,
+    # 5 inconclusive, 6 invalid), so it is passed through unchanged.
+    code = subprocess.call(command)
+    if code:
+        session.log(f"speedrun compare exited with status {code}")
+        raise SystemExit(code)
 
 
 def split_python_options(posargs):
