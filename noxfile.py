@@ -5,6 +5,9 @@
     nox -s bench                   the default profile
     nox -s bench -- --full         the full epoch, inference and load
     nox -s bench -- --python X     also benchmark interpreter X
+    nox -s scaling                 the bench at 1k, 5k, 20k, 60k items
+    nox -s scaling -- --sizes 500/100/100,1000/200/200 --processes 1
+                                   the same, tiny, to try it out
     nox -s report -- results/ID    tables and REPORT.md of a run again
     nox -s microbench              kernel micro-benchmarks, both interpreters
     nox -s compare -- BASE NEW     regressions and claims, BASE against NEW
@@ -16,8 +19,12 @@ runs one benchmark process at a time, alternating interpreters. An
 interpreter that is missing, or NumPy that does not install under one,
 becomes a visible row saying how to get it; the run goes on without it.
 Other options after ``--`` go to ``speedrun.benchrun`` (``--processes``,
-``--values``, ``--warmups``, ``--results DIR``, ``--data DIR``,
-``--no-progress``).
+``--values``, ``--warmups``, ``--engines A,B``, ``--blas-threads N``,
+``--results DIR``, ``--data DIR``, ``--no-progress``). ``scaling`` runs
+the same bench once per size (``--sizes``), each in a sub-folder of one
+results folder, without the sweep, memory and accuracy runs, and draws
+``scaling.png``; its default sizes take long (the talk's epoch of
+60,000 steps on CPython), tiny ones make a smoke test.
 
 With ``CI`` set (``CI=true``), a missing pypy3 fails ``tests`` instead
 of skipping it, so a green CI run has always tested both interpreters.
@@ -71,6 +78,17 @@ def tests(session):
 @nox.session
 def bench(session):
     """Time load, epoch and inference under every interpreter; judge claims."""
+    run_benchrun(session, "bench", [])
+
+
+@nox.session
+def scaling(session):
+    """The bench at several sizes into one folder; draws scaling.png."""
+    run_benchrun(session, "scaling", ["--scaling"])
+
+
+def run_benchrun(session, session_name, options):
+    """``speedrun.benchrun`` with a venv per interpreter; *options* first."""
     forwarded, extra = split_python_options(session.posargs)
     session.install("-r", "requirements/report.txt", "-e", ".")
     args = []
@@ -94,10 +112,10 @@ def bench(session):
             args += ["--missing", f"{name}={problem}"]
         else:
             args += ["--interpreter", f"{name}={python}"]
-    command = "nox -s bench" + (" -- " + " ".join(session.posargs)
-                                if session.posargs else "")
-    session.run("python", "-m", "speedrun.benchrun", *args, "--bench-dir",
-                BENCH_DIR, "--command", command, *forwarded,
+    command = f"nox -s {session_name}" + (
+        " -- " + " ".join(session.posargs) if session.posargs else "")
+    session.run("python", "-m", "speedrun.benchrun", *options, *args,
+                "--bench-dir", BENCH_DIR, "--command", command, *forwarded,
                 interrupt_timeout=300, terminate_timeout=30)
 
 

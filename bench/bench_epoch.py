@@ -14,8 +14,16 @@ weights with the reference afterwards.
 
 Each call records the time of every chunk, so the JIT warm-up through
 the first epoch of a fresh process can be drawn chunk by chunk.
+
+``numpy-batch`` updates once per mini-batch, a different algorithm: it
+gets the same draws in the same chunks and is checked on that work
+(``benchlib.check_same_work``), not on its weights. ``--batch N`` times
+it at another batch size, as ``epoch/numpy-batch/B=N`` (the batch-size
+sweep); at ``--batch 1`` it is the per-sample algorithm and its weights
+are held to the reference's tolerance.
 """
 
+import functools
 import time
 
 import pyperf
@@ -30,21 +38,37 @@ class Work:
 
     def __init__(self, args):
         self.engine, dataset = benchlib.setup(args)
+        self.batch = benchlib.batch_size(args, self.engine)
+        self.train = self.engine.train
+        if self.batch is not None:
+            self.train = functools.partial(self.engine.train_batches,
+                                           batch=self.batch)
         self.reference = benchlib.reference_for(args, dataset, args.count)
         benchlib.same_steps(args, self.reference)
-        self.initial, draws = benchlib.epoch_work(dataset, args.seed,
-                                                  args.count)
+        self.dataset = dataset.checksums()
+        self.initial, self.draws = benchlib.epoch_work(dataset, args.seed,
+                                                       args.count)
         self.images, self.labels, renumbered = benchlib.load_touched(
-            self.engine, dataset, draws)
+            self.engine, dataset, self.draws)
         self.chunks = benchlib.chunks(renumbered)
+        touched = sorted(set(self.draws))
+        self.handed = [touched[k] for chunk in self.chunks for k in chunk]
         self.lr = self.reference["lr"]
-        self.record = benchlib.Record(args.record, f"epoch/{args.engine}",
-                                      args.engine, args.count)
+        self.record = benchlib.Record(
+            args.record, benchlib.benchmark_name("epoch", args),
+            args.engine, args.count)
+
+    def check(self, values):
+        """The equal-work check that fits the engine and batch size."""
+        if self.batch is not None and self.batch != 1:
+            return benchlib.check_same_work(values, self.reference, self)
+        return benchlib.check_weights(self.engine.NAME, values,
+                                      self.reference)
 
 
 def time_chunks(work, weights):
     """Train on every chunk; the clock reading before and after each."""
-    train, clock = work.engine.train, time.perf_counter
+    train, clock = work.train, time.perf_counter
     images, labels, lr = work.images, work.labels, work.lr
     marks = [clock()]
     for chunk in work.chunks:
@@ -60,9 +84,7 @@ def bench_epoch(loops, work):
         marks = time_chunks(work, weights)
         elapsed += marks[-1] - marks[0]
 
-        values = work.engine.weight_values(weights)
-        check = benchlib.check_weights(work.engine.NAME, values,
-                                       work.reference)
+        check = work.check(work.engine.weight_values(weights))
         spans = [b - a for a, b in zip(marks, marks[1:])]
         work.record.add(marks[-1] - marks[0], check, spans)
     return elapsed
@@ -76,6 +98,8 @@ if __name__ == "__main__":
         "left out")
     args, work = benchlib.start(runner, Work)
     runner.bench_time_func(
-        f"epoch/{args.engine}", bench_epoch, work, inner_loops=args.count,
+        benchlib.benchmark_name("epoch", args), bench_epoch, work,
+        inner_loops=args.count,
         metadata=benchlib.metadata("epoch", args.engine, args.count,
-                                   "step", args.seed))
+                                   "step", args.seed,
+                                   work.batch if work else args.batch))

@@ -20,8 +20,19 @@ NumPy engine adds in its own order; there the weights must agree within
 ``PREDICTION_TOLERANCE``. A mismatch ends the process with
 ``CheckFailed`` after the record is written, so the row is marked
 invalid and no speed is reported for it.
+
+``numpy-batch`` is a different algorithm (mini-batches), so its weights
+can never pass that check, except at a batch of one, where it is the
+per-sample algorithm and is held to the tolerance. At any other batch
+size its check is on the work itself (``check_same_work``): the same
+dataset, the same initial weights and the same draws, handed over in
+the same order, with finite weights at the end. Whether it learns as
+well is judged apart, by the validation accuracy of real 2-epoch runs.
 """
 
+import ctypes
+import gc
+import hashlib
 import math
 import os
 import random
@@ -46,6 +57,10 @@ class CheckFailed(Exception):
     """A timed run's result differs from the reference."""
 
 
+class UsageError(Exception):
+    """Options that do not go together; one ERROR line."""
+
+
 def add_arguments(parser, count_help, default_count):
     """Declare the options every bench script takes on *parser*."""
     parser.add_argument("--engine", default="talk",
@@ -63,12 +78,17 @@ def add_arguments(parser, count_help, default_count):
     parser.add_argument("--record", default=None,
                         help="write this process's record (checks, chunk "
                              "times) to this JSON file")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="numpy-batch only: draws per update (default: "
+                             "the engine's BATCH)")
 
 
 def forward_arguments(cmd, args):
     """pyperf's ``add_cmdline_args`` hook: our options for each worker."""
     cmd.extend(["--engine", args.engine, "--count", str(args.count),
                 "--seed", str(args.seed)])
+    if args.batch is not None:
+        cmd.extend(["--batch", str(args.batch)])
     for option in ("data", "reference", "record"):
         value = getattr(args, option)
         if value is not None:
@@ -84,12 +104,54 @@ def plain_float_sum():
     return sum([0.1] * 10) != 1.0
 
 
-def metadata(stage, engine, count, item, seed):
-    """The speedrun facts stored in each pyperf run's metadata."""
-    return {"speedrun_stage": stage, "speedrun_engine": engine,
-            "speedrun_items": count, "speedrun_item": item,
-            "speedrun_seed": seed, "speedrun_plain_sum": int(
-                plain_float_sum())}
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                         "OMP_NUM_THREADS")
+
+
+def metadata(stage, engine, count, item, seed, batch=None):
+    """The speedrun facts stored in each pyperf run's metadata.
+
+    The BLAS thread variables are those the worker saw (``unset`` when
+    it saw none): NumPy's time per step depends on them.
+    """
+    found = {"speedrun_stage": stage, "speedrun_engine": engine,
+             "speedrun_items": count, "speedrun_item": item,
+             "speedrun_seed": seed, "speedrun_plain_sum": int(
+                 plain_float_sum())}
+    if batch is not None:
+        found["speedrun_batch"] = batch
+    for name in BLAS_THREAD_VARIABLES:
+        found[f"speedrun_{name.lower()}"] = os.environ.get(name, "unset")
+    return found
+
+
+def batch_size(args, engine):
+    """The batch of a numpy-batch run, or None for per-sample engines.
+
+    ``--batch`` for any other engine is a user error.
+    """
+    if not hasattr(engine, "train_batches"):
+        if args.batch is not None:
+            raise UsageError(f"--batch {args.batch}: engine "
+                               f"{args.engine!r} trains one sample at a "
+                               f"time; --batch is for numpy-batch")
+        return None
+    batch = engine.BATCH if args.batch is None else args.batch
+    if batch < 1:
+        raise UsageError(f"--batch {batch}: must be at least 1")
+    return batch
+
+
+def benchmark_name(stage, args):
+    """``epoch/numpy-batch``; ``epoch/numpy-batch/B=8`` with ``--batch 8``.
+
+    A batch given on the command line is always in the name, even the
+    engine's default, so the sweep's rows never merge with the stage's.
+    """
+    name = f"{stage}/{args.engine}"
+    if args.batch is not None:
+        name += f"/B={args.batch}"
+    return name
 
 
 # -- Data, outside the timed code --------------------------------------
@@ -127,11 +189,18 @@ def chunks(draws):
     return [draws[i:i + CHUNK] for i in range(0, len(draws), CHUNK)]
 
 
+def draws_digest(draws):
+    """A short hex digest of a list of training indices, in order."""
+    text = ",".join(map(str, draws)).encode("ascii")
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
 def compute_reference(dataset, seed, steps, lr=LEARNING_RATE):
     """Weights after *steps* draws and predictions on all of t10k.
 
     Computed with the tuned engine, which gives the talk's bits; returns
-    a ``reference`` document.
+    a ``reference`` document, which also names the work itself (initial
+    weights and draws, by digest) for the engines judged on it.
     """
     engine = get_engine(REFERENCE_ENGINE)
     initial, draws = epoch_work(dataset, seed, steps)
@@ -151,7 +220,9 @@ def compute_reference(dataset, seed, steps, lr=LEARNING_RATE):
         "reference", engine=REFERENCE_ENGINE, interpreter=interpreter(),
         plain_sum=plain_float_sum(), seed=seed, lr=lr, steps=steps,
         population=dataset.train_images.count, weights=values,
-        fingerprint=fingerprint(values), predictions=predictions,
+        fingerprint=fingerprint(values),
+        initial_fingerprint=fingerprint(initial),
+        draws_digest=draws_digest(draws), predictions=predictions,
         accuracy=100.0 * right / count, dataset=dataset.checksums())
 
 
@@ -197,7 +268,7 @@ def start(runner, make):
     args = runner.parse_args()
     if args.worker:
         return args, prepare(make, args)
-    prepare(lambda a: get_engine(a.engine), args)
+    prepare(lambda a: batch_size(a, get_engine(a.engine)), args)
     return args, None
 
 
@@ -205,7 +276,7 @@ def prepare(make, args):
     """``make(args)``, with a user's mistake ending in one ERROR line."""
     try:
         return make(args)
-    except (EngineUnavailable, DatasetError, IdxError,
+    except (EngineUnavailable, DatasetError, IdxError, UsageError,
             results.ResultError) as exc:
         raise SystemExit(f"ERROR: {exc}") from None
 
@@ -233,6 +304,34 @@ def check_weights(engine_name, values, reference):
     return (worst <= WEIGHT_TOLERANCE, "tolerance",
             f"largest weight difference {worst:.3g} "
             f"(tolerance {WEIGHT_TOLERANCE:g})")
+
+
+def check_same_work(values, reference, work):
+    """``(ok, method, detail)`` for an engine of another algorithm.
+
+    *work* has ``initial``, ``draws`` (trainer indices, in order),
+    ``handed`` (the indices handed to ``train``, chunk after chunk) and
+    ``dataset`` (checksums). Its weights are not compared, only said
+    how far from the per-sample reference they ended.
+    """
+    problems = []
+    if work.dataset != reference["dataset"]:
+        problems.append("another dataset than the reference's")
+    if fingerprint(work.initial) != reference.get("initial_fingerprint"):
+        problems.append("other initial weights")
+    if draws_digest(work.draws) != reference.get("draws_digest"):
+        problems.append("other draws")
+    if work.handed != work.draws:
+        problems.append("draws handed over out of order")
+    if not all(map(math.isfinite, values)):
+        problems.append("weights that are not finite")
+    if problems:
+        return False, "same work", "; ".join(problems)
+    worst = max(abs(a - b) for a, b in zip(values, reference["weights"]))
+    return (True, "same work",
+            f"same data, initial weights and {len(work.draws)} draws in "
+            f"order; a different algorithm, weights up to {worst:.3g} "
+            f"from the per-sample reference (not a check)")
 
 
 def check_predictions(engine_name, predictions, reference, labels):
@@ -281,6 +380,52 @@ def dense(image, size):
             row[index] = value
         return row
     return [float(v) for v in image]
+
+
+# -- Memory, outside the timed code ------------------------------------------
+
+
+def resident_bytes():
+    """Resident set size (bytes) once garbage is collected; None off Linux.
+
+    The collection frees what was dropped (PyPy keeps garbage until its
+    next major collection), so two readings differ by what is alive.
+    """
+    gc.collect()
+    try:
+        with open("/proc/self/statm", encoding="ascii") as stream:
+            pages = int(stream.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+        "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_bytes():
+    """Bytes malloc has handed out and not taken back, or None.
+
+    glibc's ``mallinfo2`` (2.33 and later): the chunks in use plus the
+    blocks mapped on their own. CPython's small objects live in arenas
+    of its own, outside this figure; PyPy's GC allocates through malloc.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return info.uordblks + info.hblkhd
+
+
+def peak_resident_bytes():
+    """This process's peak resident set size so far (bytes, Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 # -- The per-process record ----------------------------------------------

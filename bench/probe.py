@@ -5,11 +5,15 @@
 Prints one JSON object: implementation and versions, the executable,
 whether ``sum()`` adds floats one rounding at a time (bit-identity with
 the talk's code is expected only where it does), which engines import,
-and NumPy's version and BLAS where NumPy is installed. The bench run
-names each result after this answer, never after the command it ran.
+and NumPy's version and BLAS where NumPy is installed: the library it
+was built with and, through threadpoolctl where installed, the library
+loaded and its thread count under the BLAS thread variables of this
+environment (the bench sets them to 1). The bench run names each result
+after this answer, never after the command it ran.
 """
 
 import json
+import os
 import platform
 import sys
 
@@ -32,7 +36,25 @@ def numpy_info():
                         ("name", "version", "openblas configuration")}
     except (TypeError, KeyError, AttributeError):
         pass  # NumPy before 1.25 has no mode="dicts"
+    info["threads"] = {name: os.environ.get(name, "unset")
+                       for name in benchlib.BLAS_THREAD_VARIABLES}
+    info["runtime"] = blas_runtime()
     return info
+
+
+def blas_runtime():
+    """The BLAS libraries loaded and their thread counts, or None.
+
+    Needs threadpoolctl; called after NumPy is imported, so its BLAS is
+    loaded and obeys the thread variables set for this process.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return [{key: pool.get(key) for key in
+             ("internal_api", "version", "num_threads", "filepath")}
+            for pool in threadpool_info() if pool.get("user_api") == "blas"]
 
 
 def pyperf_version():

@@ -236,7 +236,9 @@ def stage_chart(summary):
     """Time per stage, engine and interpreter, with the claims' marks.
 
     One panel per stage that has rows, in ``STAGE_ORDER``. Each panel
-    holds ``engines`` (the x groups) and ``series``, one per interpreter:
+    holds ``engines`` (the x groups), their ``ticks`` (numpy-batch says
+    its batch size and that it is another algorithm) and ``series``, one
+    per interpreter:
     ``seconds`` and ``errors`` per engine (``None`` where the row has no
     usable figure), being the warm mean and std dev per item times the
     stage's full size (60,000 steps, 10,000 or 60,000 images). ``marks``
@@ -279,7 +281,25 @@ def _stage_panel(summary, stage, rows, names, claims):
     return {"stage": stage, "title": _stage_title(stage, rows),
             "y_label": "seconds for the whole stage (log scale)",
             "engines": engines, "series": series, "missing": missing,
+            "ticks": [engine_tick(e, rows.values()) for e in engines],
             "marks": _claim_marks(summary, stage, rows, names, claims)}
+
+
+def engine_name(row):
+    """An engine's name in a legend: numpy-batch with its batch size."""
+    if row["engine"] == gather.BATCH_ENGINE and row.get("batch"):
+        return f"{row['engine']} (B={row['batch']})"
+    return row["engine"]
+
+
+def engine_tick(engine, rows):
+    """An engine's label under its bars, on up to three short lines."""
+    if engine != gather.BATCH_ENGINE:
+        return engine
+    batches = {r.get("batch") for r in rows if r["engine"] == engine}
+    batches.discard(None)
+    size = f"B={batches.pop()}, " if len(batches) == 1 else ""
+    return f"{engine}\n({size}a different\nalgorithm)"
 
 
 def _stage_title(stage, rows):
@@ -343,7 +363,7 @@ def warmup_curve(summary):
         size = chunks.get("chunk_steps", CHUNK)
         series.append({
             "engine": row["engine"], "interpreter": row["interpreter"],
-            "label": (f"{row['engine']} on {names[row['interpreter']]} "
+            "label": (f"{engine_name(row)} on {names[row['interpreter']]} "
                       f"({chunks.get('processes', '?')} processes)"),
             "steps": [size * (n + 1) for n in range(len(cold))],
             "us_per_step": list(cold),

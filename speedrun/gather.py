@@ -15,20 +15,30 @@ A stage total is the warm figure times the stage's full size (60,000
 steps, 10,000 images, 60,000 images); it is marked extrapolated when
 fewer items were timed. This module runs no engine and prints nothing;
 it works on a folder copied from another machine.
+
+Beside the rows: the memory the loaded training set holds per engine
+and interpreter (from the load stage), the batch-size sweep of
+numpy-batch with the batch size from which it overtakes the tuned
+engine on PyPy, the 2-epoch accuracy runs, the claims and the targets
+(``speedrun.targets``).
 """
 
 import math
 import os
 
-from speedrun import claims, results
+from speedrun import claims, results, targets
 
 STAGES = ("epoch", "infer", "load")
-# The engines that do the talk's per-sample work and so can be checked
-# against its bits or within tolerance.
-# TODO: numpy-batch trains on mini-batches, a different computation whose
-# weights cannot pass the per-sample equal-work check; it is left out of
-# the bench until it has a reference of its own.
-ENGINES = ("talk", "tuned", "numpy")
+ENGINES = ("talk", "tuned", "numpy", "numpy-batch")
+# The engines that do the talk's per-sample work, checked against its
+# bits or within tolerance. numpy-batch (mini-batches) is a different
+# algorithm, checked on its work (same data, initial weights and draws
+# in order) and judged by its accuracy; its loading and inference are
+# the numpy engine's code, so it is timed on the epoch alone.
+PER_SAMPLE = ("talk", "tuned", "numpy")
+BATCH_ENGINE = "numpy-batch"
+STAGE_ENGINES = {"epoch": ENGINES, "infer": PER_SAMPLE, "load": PER_SAMPLE}
+PIXELS = 784  # per MNIST image, for the memory per pixel
 FULL_ITEMS = {"epoch": 60000, "infer": 10000, "load": 60000}
 ITEM = {"epoch": "step", "infer": "image", "load": "image"}
 CHUNK_STEPS = 500
@@ -56,17 +66,21 @@ def gather(folder):
     run = results.read(os.path.join(folder, results.RUN), "run")
     records = _optional(folder, results.PROCESSES, "processes")
     records = records["processes"] if records else []
-    rows = []
+    engines = run["protocol"].get("engines", PER_SAMPLE)
+    rows, sweep_rows = [], []
     for interp in run["interpreters"]:
         path = os.path.join(folder, interp["pyperf_file"])
         found = results.read_pyperf(path) if os.path.exists(path) else {}
         for stage in STAGES:
-            for engine in ENGINES:
-                rows.append(build_row(run, interp, stage, engine,
-                                      found.get(f"{stage}/{engine}", []),
-                                      records))
-    _add_ratios(run, rows)
+            for engine in STAGE_ENGINES[stage]:
+                if engine in engines:
+                    rows.append(build_row(
+                        run, interp, stage, engine,
+                        found.get(f"{stage}/{engine}", []), records))
+        sweep_rows += _sweep_rows(run, interp, found, records)
     accuracy = gather_accuracy(folder, run)
+    _judge_batch_rows(rows, accuracy)
+    _add_ratios(run, rows)
     summary = results.document(
         "summary", run_id=run["run_id"], status=run["status"],
         results_root=run.get("results_root"),
@@ -77,8 +91,12 @@ def gather(folder):
         dataset=run.get("dataset"), interpreters=run["interpreters"],
         missing=run.get("missing", []),
         reference_interpreter=_reference_label(run),
-        pypy_interpreter=_pypy_label(run), rows=rows, accuracy=accuracy)
+        pypy_interpreter=_pypy_label(run), rows=rows, accuracy=accuracy,
+        engines=run.get("engines"))
+    summary["sweep"] = gather_sweep(run, sweep_rows, summary)
+    summary["memory"] = gather_memory(folder, run)
     summary["claims"] = build_claims(summary)
+    summary["targets"] = targets.build(summary)
     return summary
 
 
@@ -107,10 +125,13 @@ def _pypy_label(run):
 # -- Rows ----------------------------------------------------------------
 
 
-def build_row(run, interp, stage, engine, runs, records):
-    """One stage × engine × interpreter row from its pyperf runs."""
+def build_row(run, interp, stage, engine, runs, records, name=None):
+    """One stage × engine × interpreter row from its pyperf runs.
+
+    *name* is the benchmark's, when not ``<stage>/<engine>``.
+    """
     label = interp["label"]
-    name = f"{stage}/{engine}"
+    name = name or f"{stage}/{engine}"
     protocol = run["protocol"]
     count = protocol["counts"][stage]
     row = {"stage": stage, "engine": engine, "benchmark": name,
@@ -129,11 +150,15 @@ def build_row(run, interp, stage, engine, runs, records):
     if failed:
         row.update(status=INVALID, reason=_check_detail(failed[0]))
         return row
+    if engine == BATCH_ENGINE:
+        batches = {r.metadata.get("speedrun_batch") for r in runs}
+        row["batch"] = batches.pop() if len(batches) == 1 else None
     if runs:
         row.update(figures(runs))
         row["stage_seconds"] = row["warm"]["mean"] * FULL_ITEMS[stage]
         row["unstable"] = unstable(row, runs, count)
         row["check"] = _check_summary(mine)
+
     if len(runs) < protocol["processes"]:
         crashed = [r for r in mine if r["status"] == "failed"]
         if not runs and crashed:
@@ -256,6 +281,142 @@ def _column_means(series):
             for i in range(width)]
 
 
+# -- Memory ----------------------------------------------------------------
+
+
+def gather_memory(folder, run):
+    """What the loaded training set held, per engine and interpreter.
+
+    Returns ``{"images", "runs": [...]}`` or None when the run measured
+    no memory. Each run has the interpreter's label, the engine, and
+    either ``held_bytes`` with ``bytes_per_pixel`` (and the two growths
+    and the peak it was taken from) or ``status`` "failed".
+    """
+    images = run["protocol"].get("memory_images")
+    if not images:
+        return None
+    data = _optional(folder, results.MEMORY, "memory-runs")
+    found = []
+    for item in (data or {}).get("runs", []):
+        entry = {"interpreter": item["interpreter"],
+                 "engine": item["engine"], "status": FAILED,
+                 "held_bytes": None}
+        measured = item.get("measured")
+        if item["returncode"] == 0 and measured:
+            pixels = measured["count"] * measured["pixels"]
+            held = measured["held_bytes"]
+            entry.update(
+                status=OK, images=measured["count"], held_bytes=held,
+                bytes_per_pixel=held / pixels if held is not None else None,
+                resident_growth_bytes=measured["resident_growth_bytes"],
+                malloc_growth_bytes=measured["malloc_growth_bytes"],
+                peak_rss_bytes=measured["peak_rss_bytes"])
+        found.append(entry)
+    return {"images": images, "runs": found}
+
+
+# -- numpy-batch: its accuracy and the batch-size sweep ---------------------
+
+
+def _sweep_rows(run, interp, found, records):
+    """The rows of the sweep, ``epoch/numpy-batch/B=<n>``, under *interp*."""
+    sweep = run["protocol"].get("sweep")
+    if not sweep or sweep.get("interpreter") != interp["label"]:
+        return []
+    planned = dict(run, protocol=dict(run["protocol"],
+                                      processes=sweep["processes"]))
+    rows = []
+    for batch in sweep["batches"]:
+        name = f"epoch/{BATCH_ENGINE}/B={batch}"
+        row = build_row(planned, interp, "epoch", BATCH_ENGINE,
+                        found.get(name, []), records, name)
+        row["batch"] = batch
+        row.pop("chunks", None)
+        rows.append(row)
+    return rows
+
+
+def gather_sweep(run, rows, summary):
+    """The sweep and where numpy-batch overtakes tuned on PyPy, or None.
+
+    Each batch size's time per step is set against the tuned engine's
+    on PyPy (same run): ``ratio`` is tuned's time / numpy-batch's, above
+    1 where numpy-batch is faster, with its 95 % interval. The crossover
+    is the smallest batch size from which numpy-batch is faster at that
+    size and at every larger size of the sweep.
+    """
+    sweep = run["protocol"].get("sweep")
+    if not sweep:
+        return None
+    tuned = next((r for r in summary["rows"] if r["benchmark"] ==
+                  "epoch/tuned" and r["interpreter"] ==
+                  summary["pypy_interpreter"]), None)
+    result = {"interpreter": sweep.get("interpreter"),
+              "against": "epoch/tuned on PyPy",
+              "batches": sweep["batches"], "count": sweep["count"],
+              "rows": rows, "crossover": None, "status": OK,
+              "reason": None}
+    if sweep.get("interpreter") is None:
+        result.update(status=MISSING, reason="no CPython with NumPy in "
+                                             "this run")
+        return result
+    if tuned is None or not usable(tuned):
+        result.update(status=NOT_RUN, reason="no usable tuned epoch row "
+                                             "on PyPy to set it against")
+        return result
+    result["tuned_seconds"] = tuned["warm"]["mean"]
+    for row in rows:
+        if usable(row):
+            row["vs_tuned"] = _ratio(tuned, row, f"sweep-B{row['batch']}")
+    result["crossover"] = crossover(rows)
+    return result
+
+
+def _ratio(base, row, name, resamples=RATIO_RESAMPLES):
+    """``base``'s warm time / *row*'s, with a 95 % interval."""
+    ratio = base["warm"]["mean"] / row["warm"]["mean"]
+    interval = claims.ratio_interval(base["process_means"],
+                                     row["process_means"], name, resamples)
+    return {"ratio": ratio,
+            "ci_low": interval[0] if interval else None,
+            "ci_high": interval[1] if interval else None,
+            "significant": bool(interval) and not (
+                interval[0] <= 1.0 <= interval[1])}
+
+
+def crossover(rows):
+    """The batch from which every larger one is faster, or None.
+
+    Returns ``{"batch", "ratio", "significant"}`` for the row found.
+    """
+    measured = sorted((r for r in rows if r.get("vs_tuned")),
+                      key=lambda r: r["batch"])
+    found = None
+    for row in reversed(measured):
+        if row["vs_tuned"]["ratio"] <= 1.0:
+            break
+        found = row
+    if found is None:
+        return None
+    return {"batch": found["batch"], "ratio": found["vs_tuned"]["ratio"],
+            "significant": found["vs_tuned"]["significant"]}
+
+
+def _judge_batch_rows(rows, accuracy):
+    """numpy-batch's epoch rows: its accuracy beside, invalid off band."""
+    batch = (accuracy or {}).get("batch")
+    for row in rows:
+        if row["engine"] != BATCH_ENGINE or row["stage"] != "epoch":
+            continue
+        row["accuracy"] = batch
+        if batch and batch["status"] == "outside the band":
+            row.update(status=INVALID, reason=(
+                f"its validation accuracy {batch['mean']:.2f} % is "
+                f"{batch['difference']:+.2f} points from the per-sample "
+                f"engine's, outside ±{batch['band']:g}; no speed is "
+                f"reported"))
+
+
 def _add_ratios(run, rows):
     """Each row's speed against the reference CPython's, same row."""
     reference = _reference_label(run)
@@ -264,16 +425,8 @@ def _add_ratios(run, rows):
         base = by_key.get((reference, row["benchmark"]))
         if not (usable(row) and base and usable(base)):
             continue
-        ratio = base["warm"]["mean"] / row["warm"]["mean"]
-        interval = claims.ratio_interval(
-            base["process_means"], row["process_means"],
-            f"{row['interpreter']}-{row['benchmark']}", RATIO_RESAMPLES)
-        row["vs_reference"] = {
-            "ratio": ratio,
-            "ci_low": interval[0] if interval else None,
-            "ci_high": interval[1] if interval else None,
-            "significant": bool(interval) and not (
-                interval[0] <= 1.0 <= interval[1])}
+        row["vs_reference"] = _ratio(
+            base, row, f"{row['interpreter']}-{row['benchmark']}")
 
 
 def usable(row):
@@ -290,7 +443,7 @@ def gather_accuracy(folder, run):
     if not plan:
         return None
     found = {}
-    for engine in ("talk", "tuned"):
+    for engine in ("talk", "tuned", BATCH_ENGINE):
         data = _optional(folder, f"accuracy-{engine}.json", "accuracy")
         if data:
             found[engine] = data["runs"]
@@ -304,7 +457,37 @@ def gather_accuracy(folder, run):
                "status": plan.get("status", "not run"),
                "reason": plan.get("reason")}
     summary["fingerprint_check"] = _fingerprint_check(summary, plan)
+    summary["batch"] = _batch_accuracy(plan, summary["runs"], [
+        _accuracy_run(r) for r in found.get(BATCH_ENGINE, [])])
     return summary
+
+
+def _batch_accuracy(plan, per_sample, runs):
+    """numpy-batch's 2-epoch accuracy against the per-sample engine's.
+
+    Compared over the seeds both ran: the difference of the means must
+    lie within ``claims.BATCH_ACCURACY_BAND`` percentage points.
+    """
+    band = claims.BATCH_ACCURACY_BAND
+    batch_plan = plan.get("batch") or {}
+    result = {"engine": BATCH_ENGINE, "band": band,
+              "interpreter": batch_plan.get("interpreter"), "runs": runs,
+              "status": "not measured",
+              "reason": batch_plan.get("reason") or "no 2-epoch run of "
+                                                    "numpy-batch was made"}
+    theirs = {r["seed"]: r["validation_accuracy"] for r in per_sample}
+    mine = {r["seed"]: r["validation_accuracy"] for r in runs}
+    seeds = sorted(set(theirs) & set(mine))
+    if not seeds:
+        return result
+    mean = claims.mean([mine[s] for s in seeds])
+    base = claims.mean([theirs[s] for s in seeds])
+    within = abs(mean - base) <= band
+    result.update(seeds=seeds, mean=mean, per_sample_mean=base,
+                  difference=mean - base, reason=None,
+                  status="within the band" if within
+                  else "outside the band")
+    return result
 
 
 def _accuracy_run(run):

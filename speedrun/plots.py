@@ -297,7 +297,7 @@ def _stage_bars(axes, panel, colours):
     _plain_log_ticks(axes.yaxis)
     axes.set_xlim(-0.5, len(engines) - 0.5)
     axes.set_xticks(range(len(engines)))
-    axes.set_xticklabels(engines)
+    axes.set_xticklabels(panel.get("ticks", engines))
     axes.set_xlabel("engine")
     axes.set_ylabel(panel["y_label"])
     axes.set_title(panel["title"], fontsize="medium")

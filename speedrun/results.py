@@ -11,7 +11,10 @@
                       the reference and the time of every 500-step chunk
     reference.json    the weights and predictions every engine is
                       checked against
-    accuracy.json     the 2-epoch training runs behind the accuracy claim
+    accuracy-*.json   the 2-epoch training runs behind the accuracy claim
+                      and numpy-batch's accuracy, one file per engine
+    memory.json       what the loaded training set holds in memory, per
+                      engine and interpreter, each from a fresh process
     summary.json      all of the above gathered: rows, claims, machine
     REPORT.md         the same, for people
     logs/             what each benchmark process printed
@@ -37,6 +40,7 @@ RUN = "run.json"
 PROCESSES = "processes.json"
 REFERENCE = "reference.json"
 ACCURACY = "accuracy.json"
+MEMORY = "memory.json"
 SUMMARY = "summary.json"
 REPORT = "REPORT.md"
 LOGS = "logs"

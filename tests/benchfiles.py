@@ -134,6 +134,83 @@ def make_run_folder(folder, times=None, labels=("cpython", "pypy"),
     return folder
 
 
+# numpy-batch's epoch (B=32) and its sweep on CPython, seconds per step
+BATCH_TIMES = {"cpython": 2e-6, "pypy": 9e-6}
+SWEEP_TIMES = {1: 25e-6, 2: 20e-6, 4: 12e-6, 8: 6e-6, 16: 3e-6, 32: 2e-6,
+               128: 1.5e-6}
+MEMORY = {  # bytes the converted training set holds
+    ("cpython", "talk"): 1830 * 2 ** 20, ("cpython", "tuned"): 143 * 2 ** 20,
+    ("cpython", "numpy"): 359 * 2 ** 20, ("pypy", "talk"): 359 * 2 ** 20,
+    ("pypy", "tuned"): 96 * 2 ** 20, ("pypy", "numpy"): 404 * 2 ** 20}
+ENGINE_NOTES = {"talk": {"points": ["The talk's trainer."]},
+                "tuned": {"points": ["Images are stored sparsely: "
+                                     "``(indices, values)``.",
+                                     "The ten classes are unrolled."]}}
+
+
+def add_batch_and_memory(folder, batch_accuracy=(93.9, 93.7, 94.0),
+                         sweep_times=None, memory=None):
+    """Give the run in *folder* numpy-batch, its sweep and memory files.
+
+    Rewrites run.json (engines, sweep, memory, engine notes) and the
+    pyperf files, and writes accuracy-numpy-batch.json and memory.json.
+    """
+    run = results.read(os.path.join(folder, results.RUN), "run")
+    sweep_times = SWEEP_TIMES if sweep_times is None else sweep_times
+    protocol = run["protocol"]
+    protocol.update(engines=["talk", "tuned", "numpy", "numpy-batch"],
+                    memory_images=60000, environment={
+                        "OPENBLAS_NUM_THREADS": "1"},
+                    sweep={"engine": "numpy-batch", "processes": 2,
+                           "batches": sorted(sweep_times), "count": 2000,
+                           "interpreter": "cpython"})
+    protocol["accuracy"]["batch"] = {"engine": "numpy-batch",
+                                     "status": "ok",
+                                     "interpreter": "cpython"}
+    run["engines"] = ENGINE_NOTES
+    for interp in run["interpreters"]:
+        interp["probe"] = dict(interp["probe"],
+                               engines=protocol["engines"])
+    results.write(os.path.join(folder, results.RUN), run)
+    for label in ("cpython", "pypy"):
+        benchmarks = {"epoch/numpy-batch": process_values(
+            BATCH_TIMES[label])}
+        if label == "cpython":
+            for batch, mean in sweep_times.items():
+                benchmarks[f"epoch/numpy-batch/B={batch}"] = \
+                    process_values(mean, 2)
+        _add_pyperf(os.path.join(folder, f"{label}.json"), benchmarks,
+                    label)
+    if batch_accuracy:
+        results.write(os.path.join(folder, "accuracy-numpy-batch.json"),
+                      accuracy_document("numpy-batch", batch_accuracy))
+    runs = []
+    for (label, engine), held in (memory or MEMORY).items():
+        runs.append({"interpreter": label, "engine": engine,
+                     "returncode": 0, "measured": results.document(
+                         "memory", engine=engine, count=60000, pixels=784,
+                         held_bytes=held, resident_growth_bytes=held,
+                         malloc_growth_bytes=held // 2,
+                         peak_rss_bytes=held + 100 * 2 ** 20)})
+    results.write(os.path.join(folder, results.MEMORY),
+                  results.document("memory-runs", runs=runs))
+    return folder
+
+
+def _add_pyperf(path, benchmarks, label):
+    with open(path) as stream:
+        document = json.load(stream)
+    extra = pyperf_document(benchmarks, label)
+    for bench in extra["benchmarks"]:
+        name = bench["metadata"]["name"]
+        batch = int(name.split("B=")[1]) if "B=" in name else 32
+        for run in bench["runs"]:
+            run["metadata"]["speedrun_batch"] = batch
+    document["benchmarks"] += extra["benchmarks"]
+    with open(path, "w") as stream:
+        json.dump(document, stream)
+
+
 def failed_check_record(label, name):
     """A processes.json entry of a process whose result did not match."""
     return {"interpreter": label, "benchmark": name, "process": 0,

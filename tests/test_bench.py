@@ -30,6 +30,7 @@ SMOKE = {  # script -> the test that runs it
     "make_reference.py": "test_make_reference_smoke",
     "accuracy_run.py": "test_accuracy_run_smoke",
     "probe.py": "test_probe_smoke",
+    "memory_run.py": "test_memory_run_smoke",
 }
 STEPS = 500  # one chunk: the smallest epoch
 ONE_VALUE = ["--processes", "1", "--warmups", "1", "--values", "1",
@@ -136,6 +137,56 @@ def test_bench_epoch_marks_a_mismatch_and_reports_no_speed(
     assert check["ok"] is False and "0000000000000000" in check["detail"]
 
 
+def test_bench_epoch_numpy_batch_is_checked_on_its_work(
+        slice_folder, reference, tmp_path):
+    pytest.importorskip("numpy")
+    found, record = bench("bench_epoch.py", "numpy-batch", STEPS,
+                          slice_folder, reference, tmp_path)
+    (run,) = found["epoch/numpy-batch"]
+    assert run.metadata["speedrun_batch"] == 32
+    assert record["check"]["ok"] is True
+    assert record["check"]["method"] == "same work"
+    assert "different algorithm" in record["check"]["detail"]
+
+
+def test_bench_epoch_batch_of_one_is_held_to_the_tolerance(
+        slice_folder, reference, tmp_path):
+    pytest.importorskip("numpy")
+    out, record = str(tmp_path / "out.json"), str(tmp_path / "rec.json")
+    run_script("bench_epoch.py", "--engine", "numpy-batch", "--batch", "1",
+               "--count", str(STEPS), "--data", slice_folder,
+               "--reference", reference, "--record", record, "--output",
+               out, "--quiet", *ONE_VALUE)
+    (run,) = results.read_pyperf(out)["epoch/numpy-batch/B=1"]
+    assert run.metadata["speedrun_batch"] == 1
+    check = results.read(record, "process")["check"]
+    assert check["ok"] is True and check["method"] == "tolerance"
+
+
+def test_bench_workers_record_the_blas_threads(slice_folder, reference,
+                                               tmp_path):
+    out = str(tmp_path / "out.json")
+    env = dict(child_env(), OPENBLAS_NUM_THREADS="1")
+    done = subprocess.run(
+        [sys.executable, os.path.join(BENCH, "bench_load.py"), "--engine",
+         "tuned", "--count", "100", "--data", slice_folder, "--output",
+         out, "--quiet", "--inherit-environ", "OPENBLAS_NUM_THREADS",
+         *ONE_VALUE], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    (run,) = results.read_pyperf(out)["load/tuned"]
+    assert run.metadata["speedrun_openblas_num_threads"] == "1"
+    assert run.metadata["speedrun_omp_num_threads"] == "unset"
+
+
+def test_bench_epoch_refuses_a_batch_for_a_per_sample_engine():
+    done = run_script("bench_epoch.py", "--engine", "tuned", "--batch", "4",
+                      *ONE_VALUE, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("ERROR: --batch 4: engine "
+                                          "'tuned'")
+    assert "Traceback" not in done.stderr
+
+
 def test_bench_script_refuses_an_unknown_engine_in_one_line():
     done = run_script("bench_epoch.py", "--engine", "fortran", *ONE_VALUE,
                       check=False)
@@ -167,6 +218,39 @@ def test_probe_smoke():
     assert info["implementation"] == sys.implementation.name
     assert info["plain_sum"] == (sum([0.1] * 10) != 1.0)
     assert "talk" in info["engines"]
+
+
+def test_probe_reports_the_blas_threads_it_was_given():
+    pytest.importorskip("numpy")
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "probe.py")],
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(child_env(), OPENBLAS_NUM_THREADS="1"))
+    numpy = json.loads(done.stdout)["numpy"]
+    assert numpy["threads"]["OPENBLAS_NUM_THREADS"] == "1"
+    for pool in numpy["runtime"] or []:  # None without threadpoolctl
+        assert pool["num_threads"] == 1
+
+
+def test_memory_run_smoke(slice_folder, tmp_path):
+    out = str(tmp_path / "memory.json")
+    run_script("memory_run.py", "--engine", "tuned", "--count", "300",
+               "--data", slice_folder, "--out", out)
+    data = results.read(out, "memory")
+    assert (data["engine"], data["count"], data["pixels"]) == (
+        "tuned", 300, 784)
+    growths = [data[k] for k in ("resident_growth_bytes",
+                                 "malloc_growth_bytes") if data[k] is not None]
+    assert growths and data["held_bytes"] == max(growths)
+    assert data["peak_rss_bytes"] > 0
+
+
+def test_memory_run_refuses_more_images_than_the_dataset_holds(
+        slice_folder, tmp_path):
+    done = run_script("memory_run.py", "--engine", "tuned", "--count",
+                      "5000", "--data", slice_folder, "--out",
+                      str(tmp_path / "m.json"), check=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith("ERROR: --count 5000: the dataset holds")
 
 
 def test_pyperf_reads_what_the_bench_wrote(slice_folder, reference,
@@ -236,16 +320,67 @@ def test_check_load_finds_a_wrong_pixel(mnist_slice):
     assert not ok and "image 97" in detail
 
 
+class Work:
+    """What ``check_same_work`` reads: the inputs of a timed epoch."""
+
+    def __init__(self, dataset, initial, draws, handed=None):
+        self.dataset, self.initial, self.draws = dataset, initial, draws
+        self.handed = list(draws) if handed is None else handed
+
+
+def same_work_reference():
+    return {"dataset": {"a": "00"}, "weights": [0.5, -0.5],
+            "initial_fingerprint": benchlib.fingerprint([0.1, 0.2]),
+            "draws_digest": benchlib.draws_digest([3, 1, 2])}
+
+
+def test_check_same_work_passes_the_same_inputs_whatever_the_weights():
+    ok, method, detail = benchlib.check_same_work(
+        [0.75, -0.5], same_work_reference(),
+        Work({"a": "00"}, [0.1, 0.2], [3, 1, 2]))
+    assert (ok, method) == (True, "same work")
+    assert "3 draws in order" in detail and "0.25" in detail
+
+
+@pytest.mark.parametrize("work, values, problem", [
+    (Work({"a": "ff"}, [0.1, 0.2], [3, 1, 2]), [0.0, 0.0],
+     "another dataset"),
+    (Work({"a": "00"}, [0.1, 0.3], [3, 1, 2]), [0.0, 0.0],
+     "other initial weights"),
+    (Work({"a": "00"}, [0.1, 0.2], [1, 2, 3]), [0.0, 0.0], "other draws"),
+    (Work({"a": "00"}, [0.1, 0.2], [3, 1, 2], [1, 2, 3]), [0.0, 0.0],
+     "out of order"),
+    (Work({"a": "00"}, [0.1, 0.2], [3, 1, 2]), [float("inf"), 0.0],
+     "not finite"),
+])
+def test_check_same_work_names_what_differs(work, values, problem):
+    ok, _, detail = benchlib.check_same_work(values, same_work_reference(),
+                                             work)
+    assert not ok and problem in detail
+
+
+def test_draws_digest_depends_on_the_order():
+    assert benchlib.draws_digest([1, 2]) != benchlib.draws_digest([2, 1])
+    assert benchlib.draws_digest([1, 2]) == benchlib.draws_digest([1, 2])
+
+
+def test_reference_names_the_work(reference):
+    data = results.read(reference, "reference")
+    assert len(data["initial_fingerprint"]) == 16
+    assert len(data["draws_digest"]) == 16
+
+
 def test_dense_reads_sparse_pairs():
     assert benchlib.dense(([1, 3], [0.5, 1.0]), 4) == [0.0, 0.5, 0.0, 1.0]
 
 
 def test_forward_arguments_pass_paths_on_the_command_line(tmp_path):
     class Args:
-        engine, count, seed = "tuned", 10, 3
+        engine, count, seed, batch = "numpy-batch", 10, 3, 8
         data, reference, record = None, "ref.json", str(tmp_path / "r")
     cmd = []
     benchlib.forward_arguments(cmd, Args)
-    assert cmd[:6] == ["--engine", "tuned", "--count", "10", "--seed", "3"]
+    assert cmd[:8] == ["--engine", "numpy-batch", "--count", "10", "--seed",
+                       "3", "--batch", "8"]
     assert cmd[cmd.index("--reference") + 1] == os.path.abspath("ref.json")
     assert "--data" not in cmd

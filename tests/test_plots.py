@@ -361,6 +361,26 @@ def test_stage_chart_has_a_panel_per_stage_in_run_order():
     assert "extrapolated from 4,000" in epoch["title"]
 
 
+def test_numpy_batch_says_its_batch_and_algorithm_under_its_bars():
+    summary = bench_summary()
+    for label, us in (("cpython", 1.5), ("pypy", 9.0)):
+        WARM_US[(label, "epoch", "numpy-batch")] = us
+        summary["rows"].append(dict(bench_row(label, "epoch",
+                                              "numpy-batch", 4000),
+                                    batch=32))
+    try:
+        epoch = panel(chartdata.stage_chart(summary), "epoch")
+        curve = chartdata.warmup_curve(summary)
+    finally:
+        for label in ("cpython", "pypy"):
+            del WARM_US[(label, "epoch", "numpy-batch")]
+    assert epoch["engines"][-1] == "numpy-batch"
+    assert epoch["ticks"] == ["talk", "tuned", "numpy", "numpy-batch\n"
+                              "(B=32, a different\nalgorithm)"]
+    labels = [s["label"] for s in curve["series"]]
+    assert "numpy-batch (B=32) on CPython 3.11.7 (3 processes)" in labels
+
+
 def test_stage_chart_bars_are_whole_stage_seconds_with_std_dev():
     epoch = panel(chartdata.stage_chart(bench_summary()), "epoch")
 
