@@ -378,6 +378,43 @@ def warmup_curve(summary):
             "series": series}
 
 
+def sweep_chart(summary):
+    """numpy-batch's time per step against its batch size, or None.
+
+    ``batches`` and ``us_per_step`` (warm mean, µs) with ``errors`` (std
+    dev) for the sizes with a usable figure; ``lines`` are the per-step
+    times it is set against, measured in the same run: tuned on PyPy,
+    and numpy (per-sample) on the CPython of the sweep. ``crossover`` is
+    the batch size from which numpy-batch overtakes tuned on PyPy.
+    """
+    sweep = summary.get("sweep")
+    if not sweep or sweep.get("status") != gather.OK:
+        return None
+    names = interpreter_names(summary)
+    rows = [r for r in sweep["rows"] if gather.usable(r)]
+    if not rows:
+        return None
+    lines = [{"label": f"tuned on {names[summary['pypy_interpreter']]}",
+              "us_per_step": 1e6 * sweep["tuned_seconds"]}]
+    numpy = next((r for r in summary["rows"] if r["benchmark"] ==
+                  "epoch/numpy" and r["interpreter"] == sweep[
+                      "interpreter"] and gather.usable(r)), None)
+    if numpy is not None:
+        lines.append({"label": f"numpy (per-sample) on "
+                               f"{names[numpy['interpreter']]}",
+                      "us_per_step": 1e6 * numpy["warm"]["mean"]})
+    found = sweep.get("crossover")
+    return {"title": f"numpy-batch on {names[sweep['interpreter']]}: time "
+                     f"per step by batch size ({sweep['count']:,} draws "
+                     f"per value)",
+            "x_label": "batch size (draws per update, log scale)",
+            "y_label": "time per step, warm mean (µs, log scale)",
+            "batches": [r["batch"] for r in rows],
+            "us_per_step": [1e6 * r["warm"]["mean"] for r in rows],
+            "errors": [1e6 * r["warm"]["stdev"] for r in rows],
+            "lines": lines, "crossover": found["batch"] if found else None}
+
+
 def scaling_points(summaries):
     """Stage times at each amount of work, from several bench runs.
 

@@ -25,7 +25,7 @@ from speedrun import chartdata, results
 
 INSTALL_HINT = "python -m pip install matplotlib"
 DPI = 110
-BENCH_CHARTS = ("stages.png", "warmup.png", "scaling.png")
+BENCH_CHARTS = ("stages.png", "warmup.png", "scaling.png", "sweep.png")
 SCALING_SUMMARIES = "*/summary.json"  # bench runs at other sizes, below
 
 
@@ -219,6 +219,11 @@ def _run_bench_charts(results_dir, summary):
     if warmup["series"]:
         path = os.path.join(results_dir, BENCH_CHARTS[1])
         charts.append(("JIT warm-up", warmup_chart(warmup, path)))
+    sweep = chartdata.sweep_chart(summary)
+    if sweep:
+        path = os.path.join(results_dir, BENCH_CHARTS[3])
+        charts.append(("numpy-batch by batch size", sweep_chart(sweep,
+                                                                path)))
     return charts
 
 
@@ -341,6 +346,34 @@ def warmup_chart(data, path):
     return _save(figure, path)
 
 
+def sweep_chart(data, path):
+    """Time per step by batch size, with the per-sample engines' lines."""
+    figure = _figure(8, 5.5)
+    axes = figure.subplots()
+    axes.errorbar(data["batches"], data["us_per_step"], yerr=data["errors"],
+                  fmt="-o", capsize=3, label="numpy-batch (a different "
+                                             "algorithm)")
+    for n, line in enumerate(data["lines"]):
+        axes.axhline(line["us_per_step"], color=f"C{n + 1}",
+                     linestyle="--", label=f"{line['label']}: "
+                     f"{line['us_per_step']:.3g} µs")
+    if data["crossover"] is not None:
+        axes.axvline(data["crossover"], color="grey", linestyle=":",
+                     label=f"faster than tuned on PyPy from B = "
+                           f"{data['crossover']}")
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xticks(data["batches"])
+    axes.set_xticklabels([str(b) for b in data["batches"]])
+    _plain_log_ticks(axes.yaxis)
+    axes.set_xlabel(data["x_label"])
+    axes.set_ylabel(data["y_label"])
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize="small")
+    figure.suptitle(data["title"], fontsize="medium")
+    return _save(figure, path)
+
+
 def scaling_chart(data, path):
     """Log-log time against work per stage (slopes in the legend), and
     below it how many times faster PyPy was at each amount of work."""
@@ -348,11 +381,13 @@ def scaling_chart(data, path):
     figure = _figure(max(8.0, 5.2 * len(panels)), 8.5)
     grid = figure.subplots(2, len(panels), squeeze=False,
                            height_ratios=[2, 1])
-    colours = Colours()
+    # one colour per series above and per engine below: a shared cycle
+    # would run out (ten colours) and paint two series alike
+    colours, engine_colours = Colours(), Colours()
     for n, panel in enumerate(panels):
         top, bottom = grid[0][n], grid[1][n]
         _growth(top, panel, colours)
-        _speedup_lines(bottom, panel, colours)
+        _speedup_lines(bottom, panel, engine_colours)
     figure.suptitle(f"{data['title']}\npoints: measured; lines: "
                     f"least-squares fit on log-log axes", fontsize="medium")
     return _save(figure, path)

@@ -616,3 +616,24 @@ def test_require_matplotlib_names_the_install_command(monkeypatch):
         plots.require_matplotlib()
     assert str(caught.value) == ("matplotlib is not installed; install it "
                                  "with: python -m pip install matplotlib")
+
+
+def test_sweep_chart_sets_batch_sizes_against_the_per_sample_engines(
+        tmp_path):
+    from benchfiles import add_batch_and_memory, make_run_folder
+    from speedrun import gather
+    folder = add_batch_and_memory(make_run_folder(str(tmp_path / "r")))
+    data = chartdata.sweep_chart(gather.gather(folder))
+
+    assert data["batches"] == [1, 2, 4, 8, 16, 32, 128]
+    assert data["us_per_step"][0] == pytest.approx(25.0, rel=0.03)
+    assert len(data["errors"]) == 7
+    assert [line["label"] for line in data["lines"]] == [
+        "tuned on PyPy 7.3.11", "numpy (per-sample) on CPython 3.11.7"]
+    assert data["lines"][0]["us_per_step"] == pytest.approx(18.0, rel=0.03)
+    assert data["crossover"] == 4
+    assert "µs" in data["y_label"]
+
+
+def test_sweep_chart_of_a_run_without_sweep_is_none():
+    assert chartdata.sweep_chart(bench_summary()) is None
