@@ -180,7 +180,8 @@ def write_bench_charts(results_dir, summary=None):
 
     *summary* defaults to the folder's ``summary.json`` (a folder without
     one may still hold a scaling run). Writes ``stages.png``,
-    ``warmup.png`` when the epoch rows have chunk times, and
+    ``warmup.png`` when the epoch rows have chunk times, ``sweep.png``
+    when the run has numpy-batch's batch-size sweep, and
     ``scaling.png``: from the bench runs kept in sub-folders when there
     are two sizes or more (see ``scaling_summaries``), else from the
     chunk times of this run's epoch. Raises ``ImportError`` naming the
