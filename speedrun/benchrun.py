@@ -17,7 +17,8 @@ becomes a visible row. The run:
    under PyPy, then process 2, and so on, each appended to one pyperf
    file per interpreter; after the epochs come the batch-size sweep of
    numpy-batch (on the CPython with NumPy) and the real 2-epoch runs
-   behind the accuracy figures;
+   behind the accuracy figures; last, what the converted training set
+   holds in memory, one fresh process per engine and interpreter;
 5. gathers everything into ``summary.json`` and ``REPORT.md`` and prints
    the tables.
 
@@ -28,8 +29,9 @@ on a small shared machine BLAS threads make NumPy's time per step swing
 several-fold from one process to the next. The protocol records them.
 
 ``--scaling`` runs the whole bench once per amount of work
-(``--sizes``) into sub-folders of one results folder, without the sweep
-and the accuracy runs, and draws ``scaling.png`` there.
+(``--sizes``) into sub-folders of one results folder, without the
+sweep, the accuracy and the memory runs, and draws ``scaling.png`` and
+a short ``REPORT.md`` there.
 
 Ctrl-C (or SIGTERM) stops the process running, keeps every finished
 one, and still writes the summary and report, marked incomplete.

@@ -1,8 +1,9 @@
 """Gathering, tables and result files, on synthetic runs; the run's plan.
 
-No benchmark runs here: folders come from ``tests/benchfiles.py``. The
-plan and the folder handling of ``speedrun.benchrun`` are tested with
-made-up interpreters; ``tests/test_bench.py`` runs the real scripts.
+No benchmark runs here but one tiny ``--scaling`` run: folders come
+from ``tests/benchfiles.py``. The plan and the folder handling of
+``speedrun.benchrun`` are tested with made-up interpreters;
+``tests/test_bench.py`` runs the real scripts.
 """
 
 import io
@@ -608,3 +609,10 @@ def test_scaling_run_smoke(slice_folder, tmp_path):
     assert all(r["status"] == gather.OK for r in summary["rows"])
     assert "## Slopes" in (folder / results.REPORT).read_text(
         encoding="utf-8")
+
+
+def test_a_run_without_numpy_batch_has_no_section_for_it(run_folder):
+    text = report.render_markdown(gather.gather(run_folder))
+    assert "## numpy-batch" not in text
+    assert "| no batch-size sweep in this run |" in text
+    assert "## Memory" not in text  # a run from before memory.json
