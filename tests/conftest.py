@@ -58,6 +58,18 @@ def engine_params(names=ENGINE_NAMES):
     ]
 
 
+def sparse_to_dense(images, size):
+    """``tuned`` images, ``(indices, values)`` pairs, as lists of *size*
+    floats with the zero pixels put back."""
+    rows = []
+    for indices, values in images:
+        row = [0.0] * size
+        for i, value in zip(indices, values):
+            row[i] = value
+        rows.append(row)
+    return rows
+
+
 def slice_dataset(dataset, train, test):
     """A ``Dataset`` of the first *train* training and *test* t10k images.
 

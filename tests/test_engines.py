@@ -14,7 +14,7 @@ import os
 import sys
 
 import pytest
-from conftest import engine_params
+from conftest import engine_params, sparse_to_dense
 
 import speedrun.engines as engines_package
 from speedrun.engines import (ENGINES, EngineUnavailable, available_engines,
@@ -97,13 +97,7 @@ def dense(name, images, size):
     if name == "numpy":
         return images.tolist()
     if name == "tuned":
-        rows = []
-        for indices, values in images:
-            row = [0.0] * size
-            for i, value in zip(indices, values):
-                row[i] = value
-            rows.append(row)
-        return rows
+        return sparse_to_dense(images, size)
     return [list(image) for image in images]
 
 

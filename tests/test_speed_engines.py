@@ -18,6 +18,7 @@ import math
 import random
 
 import pytest
+from conftest import sparse_to_dense
 
 from speedrun.engines import ENGINES, get_engine, talk, tuned
 from speedrun.training import initial_weights
@@ -30,17 +31,6 @@ TOLERANCE = 1e-12  # max abs weight difference, float64 engines vs talk
 @pytest.fixture
 def np():
     return pytest.importorskip("numpy", reason="NumPy engines need NumPy")
-
-
-def dense(images, size):
-    """``tuned`` images back to lists of *size* floats, 0.0 included."""
-    rows = []
-    for indices, values in images:
-        row = [0.0] * size
-        for i, value in zip(indices, values):
-            row[i] = value
-        rows.append(row)
-    return rows
 
 
 def edge_images(size):
@@ -60,7 +50,7 @@ def test_tuned_loader_gives_talks_pixels_on_mnist(loader, mnist):
     data = mnist.train_images.data
     count = 12
     loaded = loader(data, count, PIXELS)
-    assert dense(loaded, PIXELS) == talk.load_images(data, count, PIXELS)
+    assert sparse_to_dense(loaded, PIXELS) == talk.load_images(data, count, PIXELS)
     for indices, values in loaded:
         assert list(indices) == sorted(indices) and 0.0 not in values
         assert all(type(i) is int for i in indices)
@@ -73,7 +63,7 @@ def test_tuned_loader_gives_talks_pixels_on_edge_images(loader, size):
     data = edge_images(size) + b"trailing bytes are ignored"
     loaded = loader(data, 4, size)
     assert len(loaded) == 4
-    assert dense(loaded, size) == talk.load_images(data, 4, size)
+    assert sparse_to_dense(loaded, size) == talk.load_images(data, 4, size)
     assert [len(part) for part in loaded[0]] == [0, 0]
 
 
