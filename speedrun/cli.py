@@ -11,13 +11,16 @@ status 1.
 
 import argparse
 import os
+import shutil
+import signal
 import sys
 
 from speedrun import compare, display, files, report, results
 from speedrun.dataset import DatasetError, load_dataset
 from speedrun.engines import ENGINES, EngineUnavailable, get_engine
 from speedrun.idx import IdxError
-from speedrun.training import (EPOCHS, LEARNING_RATE, Diverged, train_run)
+from speedrun.training import (EPOCHS, LEARNING_RATE, Diverged, interpreter,
+                               train_run)
 
 LOG_EVERY = 5000  # steps between two printed accuracy/cost lines
 
@@ -86,8 +89,9 @@ def main(argv=None):
             Diverged, results.ResultError, OSError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("ERROR: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"ERROR: interrupted{f' ({exc})' if str(exc) else ''}",
+              file=sys.stderr)
         return 1
 
 
@@ -96,6 +100,9 @@ def cmd_train(args):
     engine = get_engine(args.engine)
     if args.json:
         files.check_writable(args.json)
+    if args.plots:
+        files.check_folder_writable(args.plots)
+    signal.signal(signal.SIGTERM, _interrupt)
     out = Output(quiet=args.quiet)
     dataset = load_dataset(args.data)
     for warning in dataset.warnings:
@@ -121,6 +128,11 @@ def cmd_train(args):
     if args.plots:
         _write_plots(run, dataset, args.plots, out)
     return 0
+
+
+def _interrupt(signum, frame):
+    """SIGTERM (a CI runner stopping the job) ends the run as Ctrl-C does."""
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 def _check_train_arguments(args):
@@ -155,7 +167,8 @@ def _payload(run, dataset, status):
 def _partial(run):
     return {"engine": run.engine, "seed": run.seed, "lr": run.lr,
             "epochs": run.epochs, "steps_per_epoch": run.steps,
-            "stage_seconds": run.stage_seconds, "history": run.history}
+            "stage_seconds": run.stage_seconds, "history": run.history,
+            "interpreter": interpreter()}
 
 
 def _save_partial(args, dataset, run, exc):
@@ -172,7 +185,6 @@ def _save_partial(args, dataset, run, exc):
 def _write_plots(run, dataset, folder, out):
     from speedrun import plots  # imports matplotlib only when drawing
 
-    os.makedirs(folder, exist_ok=True)
     try:
         paths = plots.run_charts(run, dataset, folder)
     except ImportError as exc:
@@ -253,9 +265,13 @@ class Output:
                                                    (index + 1) * size])
             captions.append(f"prediction {run.validation_predictions[n]}, "
                             f"label {run.validation_labels[n]}")
-        self.note("")
-        self.note(display.digits_side_by_side(images, captions,
-                                              dataset.cols))
+        width = shutil.get_terminal_size().columns
+        per_row = max(1, (width + 3) // (max(dataset.cols, 24) + 3))
+        for start in range(0, count, per_row):
+            self.note("")
+            self.note(display.digits_side_by_side(
+                images[start:start + per_row],
+                captions[start:start + per_row], dataset.cols))
 
     def _confusions(self, run):
         matrix = run.confusion()
@@ -269,9 +285,9 @@ class Output:
             self.note(display.plain_table(header, rows))
         pairs = display.most_confused(matrix)
         if pairs:
-            self.note("most confused: " + "; ".join(
-                f"{label} taken for {guess} ({n}×)"
-                for label, guess, n in pairs))
+            self.note("most confused (label taken for prediction):")
+            for label, guess, n in pairs:
+                self.note(f"  {label} taken for {guess}: {n}×")
 
 
 def _rich_table(header, rows):

@@ -750,7 +750,10 @@ def _rich_table(title, header, rows):
 
     table = Table(title=title, title_justify="left")
     for index, name in enumerate(header):
-        table.add_column(name, justify="left" if index == 0 else "right")
+        # The benchmark's name is what tells rows apart: never cut it;
+        # a narrow terminal folds the figures instead.
+        table.add_column(name, justify="left" if index == 0 else "right",
+                         no_wrap=index == 0, overflow="fold")
     for row in rows:
         style = None
         if any(word in " ".join(row) for word in ("regressed", "no longer",

@@ -29,7 +29,6 @@ bench scripts use this module on a bare PyPy too.
 import json
 import math
 import os
-import tempfile
 
 from speedrun import files
 
@@ -68,15 +67,7 @@ def write(path, payload):
 
 def write_text(path, text):
     """Write *text* to *path* through a temporary file, then rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    files.write_text(path, text)
 
 
 def read(path, kind):
