@@ -114,9 +114,24 @@ def claim_cells(claim):
     if claim.get("fingerprint_check"):
         note = (f"talk weights vs {claim.get('engine')}: "
                 f"{claim['fingerprint_check']}. {note}").strip()
+    side = band_side(claim)
+    if side:
+        note = f"{side}. {note}".strip()
     return [claim["claim"], claim_figure(claim["talk"], unit),
             claim_figure(claim["measured"], unit), interval, band,
             claim["verdict"], note]
+
+
+def band_side(claim):
+    """Which side of its band a claim that was not reproduced fell on."""
+    if claim["verdict"] != claims.NOT_REPRODUCED or not claim["band"]:
+        return ""
+    low, high = claim["band"]
+    if claim["ci_low"] is not None and claim["ci_low"] > high:
+        return f"the whole interval lies above {claim_figure(high, claim['unit'])}"
+    if claim["ci_high"] is not None and claim["ci_high"] < low:
+        return f"the whole interval lies below {claim_figure(low, claim['unit'])}"
+    return ""
 
 
 CLAIM_HEADERS = ["Claim", "Talk", "Measured", "95 % CI", "Holds within",
