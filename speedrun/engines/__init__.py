@@ -8,6 +8,7 @@ the per-sample reference, and ``numpy-batch``, mini-batches).
 """
 
 import importlib
+import sys
 
 ENGINES = {
     "talk": "speedrun.engines.talk",
@@ -31,8 +32,16 @@ def get_engine(name):
     except ImportError as exc:
         raise EngineUnavailable(
             f"engine {name!r} is unavailable here ({exc}); "
-            f"install NumPy with: python -m pip install numpy"
+            f"install NumPy for this interpreter with: "
+            f"{_python_command()} -m pip install numpy"
         ) from None
+
+
+def _python_command():
+    """How to name this interpreter in an install hint: pypy3, python3."""
+    if sys.implementation.name == "pypy":
+        return "pypy3"
+    return "python3"
 
 
 def available_engines():
