@@ -34,9 +34,11 @@ class Diverged(Exception):
     """Training left the range of float64 (overflow or not a number)."""
 
     def __init__(self, epoch, first_step, last_step, lr, reason):
+        steps = (f"step {first_step}" if first_step == last_step
+                 else f"steps {first_step}..{last_step}")
         super().__init__(
-            f"training diverged in epoch {epoch}, steps {first_step}.."
-            f"{last_step}, at learning rate {lr:g}: {reason}; "
+            f"training diverged in epoch {epoch}, {steps}, at learning "
+            f"rate {lr:g}: {reason}; "
             f"try a smaller --lr (the talk used {LEARNING_RATE})"
         )
         self.epoch = epoch
@@ -213,18 +215,42 @@ def _epochs(run, engine, weights, data, rng, monitor_rng, monitor,
 
 
 def _train_chunk(engine, weights, data, chunk, lr, epoch, first):
+    # The weights before the chunk, kept (outside the clock) so that a
+    # chunk that diverges can be replayed to name the step at fault.
+    before = engine.weight_values(weights)
     start = time.perf_counter()
     try:
         cost = engine.train(weights, data.train_images, data.train_labels,
                             chunk, lr)
     except OverflowError:
-        raise Diverged(epoch, first + 1, first + len(chunk), lr,
-                       "a logit overflowed exp() in the softmax") from None
+        cost = math.inf
     seconds = time.perf_counter() - start
     if not math.isfinite(cost):
-        raise Diverged(epoch, first + 1, first + len(chunk), lr,
-                       f"the cost became {cost}")
+        low, high = _diverging_steps(engine, before, data, chunk, lr)
+        raise Diverged(epoch, first + low, first + high, lr,
+                       "a logit overflowed exp() in the softmax"
+                       if cost == math.inf else f"the cost became {cost}")
     return seconds, cost
+
+
+def _diverging_steps(engine, values, data, chunk, lr):
+    """Replay *chunk* from *values*; the steps (1-based) where it fails.
+
+    Engines that update once per batch are replayed batch by batch, so
+    the answer is that batch's steps; the others give one step.
+    """
+    weights = engine.make_weights(values)
+    group = getattr(engine, "BATCH", 1)
+    for low in range(0, len(chunk), group):
+        part = chunk[low:low + group]
+        try:
+            cost = engine.train(weights, data.train_images,
+                                data.train_labels, part, lr)
+        except OverflowError:
+            cost = math.inf
+        if not math.isfinite(cost):
+            return low + 1, low + len(part)
+    return 1, len(chunk)
 
 
 def _monitor(run, engine, weights, data, rng, epoch, step, cost):
