@@ -26,9 +26,11 @@ stopped halfway never leaves half a file. Standard library only: the
 bench scripts use this module on a bare PyPy too.
 """
 
+import gzip
 import json
 import math
 import os
+import zlib
 
 from speedrun import files
 
@@ -88,9 +90,15 @@ def read(path, kind):
 
 
 def _load(path):
+    """The JSON in *path*, gzip-compressed or not (pyperf writes both)."""
     try:
-        with open(path, encoding="utf-8") as stream:
-            return json.load(stream)
+        with open(path, "rb") as stream:
+            blob = stream.read()
+        if blob[:2] == b"\x1f\x8b":
+            blob = gzip.decompress(blob)
+        return json.loads(blob.decode("utf-8"))
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ResultError(path, f"gzip data is damaged ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ResultError(path, f"not valid JSON (line {exc.lineno}, column "
                                 f"{exc.colno}: {exc.msg})") from None

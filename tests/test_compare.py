@@ -6,6 +6,7 @@ few values around a chosen mean with a chosen relative spread, so a test
 states the slowdown or the noise it injects.
 """
 
+import gzip
 import json
 import pathlib
 import random
@@ -247,6 +248,24 @@ def test_compare_bad_file_is_one_error_line(tmp_path, rng, capsys, content,
     assert out == ""
     assert err.count("\n") == 1 and err.startswith(f"ERROR: {bad}: ")
     assert problem in err
+
+
+def test_compare_reads_gzip_compressed_pyperf_files(tmp_path, rng, capsys):
+    # pyperf writes .json.gz when asked; compressed or not is read from
+    # the content, and a file cut short is one error line.
+    base = write_pyperf(tmp_path / "base.json", suite(rng))
+    packed = tmp_path / "new.json.gz"
+    packed.write_bytes(gzip.compress(
+        json.dumps(pyperf_document(suite(rng))).encode()))
+
+    code, out, err = run_compare(capsys, base, str(packed))
+    assert code == compare.EXIT_OK and err == ""
+    assert "epoch/tuned" in out
+
+    packed.write_bytes(packed.read_bytes()[:-20])
+    code, _, err = run_compare(capsys, base, str(packed))
+    assert code == compare.EXIT_ERROR
+    assert err.startswith(f"ERROR: {packed}: gzip data is damaged")
 
 
 def test_compare_missing_file_is_one_error_line(tmp_path, rng, capsys):
